@@ -1,0 +1,35 @@
+# PRRT outcomes warehouse: `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PRRT   := $(BIN)/prrt
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo nightly test lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv and install the locked dependencies (idempotent)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: setup ## generate a synthetic delivery, run one night, publish, query the release
+	$(PRRT) demo
+
+nightly: setup ## process the inbox: load, build, gate and publish ($$PRRT_HOME, default ./data)
+	$(PRRT) nightly
+
+test: setup ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: setup ## ruff over the code
+	$(BIN)/ruff check etl models migrations tests
+
+clean: ## remove the virtualenv, generated data and dbt artefacts
+	rm -rf $(VENV) data dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""PRRT outcomes warehouse: extract centre deliveries, gate, build with dbt, publish."""

@@ -1,0 +1,86 @@
+"""The single writer connection to ``build/warehouse.duckdb`` and schema migrations.
+
+DuckDB allows one writing process per file. The pipeline takes an exclusive lock file
+first, so that a second writer (a second ``prrt nightly``) stops at once with a clear
+message instead of failing half-way on DuckDB's own lock.
+"""
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.pool import NullPool
+
+from etl.config import Settings
+from etl.errors import WarehouseBusy
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+@contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """Hold the exclusive writer lock of this installation for the ``with`` block."""
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = settings.build_dir / "writer.lock"
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise WarehouseBusy(
+                f"Another prrt process (pid {holder}) is writing {settings.warehouse_path}. "
+                "Only one writer runs at a time; wait for it to finish."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[Connection]:
+    """One SQLAlchemy connection to the writer's file (no pool: it is the only one)."""
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"duckdb:///{settings.warehouse_path}", poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configuration pointing at ``migrations/``, optionally on a live connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(connection: Connection, revision: str = "head") -> None:
+    """Bring ``meta`` and ``raw`` to ``revision`` (idempotent at head)."""
+    command.upgrade(alembic_config(connection), revision)
+    connection.commit()
+
+
+def downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(alembic_config(connection), revision)
+    connection.commit()
+
+
+def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(connection, opts={"version_table_schema": "meta"})
+    return context.get_current_revision()

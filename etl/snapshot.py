@@ -1,0 +1,91 @@
+"""Merge one centre's full snapshot of a table into its ``raw`` table, keeping history.
+
+Deliveries are cumulative snapshots, so the merge compares tonight's records with the
+current versions of the same centre, by natural key (``record_key``) and content
+(``row_hash``): unchanged records are left alone (an identical resend changes nothing),
+changed ones close their current version and add a new one, new ones are inserted, and
+current records missing tonight are flagged withdrawn. All in set-based SQL.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, Table
+
+from etl.mapping import PROVENANCE_FIELDS
+from models.base import metadata
+
+INCOMING = "incoming_snapshot"
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    inserted: int
+    updated: int
+    withdrawn: int
+
+
+def _digest(columns: list[str]) -> str:
+    parts = ", ".join(f"coalesce(CAST({name} AS VARCHAR), chr(0))" for name in columns)
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def content_columns(table: Table) -> list[str]:
+    return [c.name for c in table.c if c.name not in PROVENANCE_FIELDS] + ["patient_pseudonym"]
+
+
+def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,
+                   load_id: int, now: datetime) -> MergeCounts:
+    """Apply tonight's ``rows`` (canonical fields + provenance) of ``site`` to ``raw.<table>``."""
+    table = metadata.tables[f"raw.{table_name}"]
+    natural_key = table.info["natural_key"]
+    target = f"raw.{table_name}"
+    duck = connection.connection.driver_connection
+
+    duck.register("incoming_frame", rows)
+    try:
+        connection.exec_driver_sql(
+            f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS "
+            f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0"
+        )
+        connection.exec_driver_sql(
+            f"INSERT INTO {INCOMING} BY NAME SELECT * FROM incoming_frame"
+        )
+    finally:
+        duck.unregister("incoming_frame")
+    connection.exec_driver_sql(
+        f"UPDATE {INCOMING} SET record_key = {_digest(natural_key)}, "
+        f"row_hash = {_digest(content_columns(table))}, load_id = ?, site = ?, "
+        "extracted_at = ?, valid_from = ?, valid_to = NULL, is_withdrawn = false, "
+        "withdrawn_at = NULL",
+        (load_id, site, now, now),
+    )
+    connection.exec_driver_sql(
+        "CREATE OR REPLACE TEMP TABLE current_versions AS "
+        f"SELECT raw_id, record_key, row_hash, is_withdrawn FROM {target} "
+        "WHERE site = ? AND valid_to IS NULL",
+        (site,),
+    )
+    changed = (
+        f"SELECT c.raw_id FROM current_versions c JOIN {INCOMING} i USING (record_key) "
+        "WHERE c.row_hash <> i.row_hash OR c.is_withdrawn"
+    )
+    updated = connection.exec_driver_sql(f"SELECT count(*) FROM ({changed})").scalar_one()
+    connection.exec_driver_sql(
+        f"UPDATE {target} SET valid_to = ? WHERE raw_id IN ({changed})", (now,)
+    )
+    inserted_total = connection.exec_driver_sql(
+        f"INSERT INTO {target} BY NAME SELECT i.* FROM {INCOMING} i "
+        "LEFT JOIN current_versions c USING (record_key) "
+        "WHERE c.raw_id IS NULL OR c.row_hash <> i.row_hash OR c.is_withdrawn"
+    ).rowcount
+    withdrawn = connection.exec_driver_sql(
+        f"UPDATE {target} SET is_withdrawn = true, withdrawn_at = ? WHERE raw_id IN ("
+        "SELECT raw_id FROM current_versions WHERE NOT is_withdrawn "
+        f"AND record_key NOT IN (SELECT record_key FROM {INCOMING}))",
+        (now,),
+    ).rowcount
+    connection.exec_driver_sql(f"DROP TABLE {INCOMING}")
+    connection.exec_driver_sql("DROP TABLE current_versions")
+    return MergeCounts(inserted=inserted_total - updated, updated=updated, withdrawn=withdrawn)

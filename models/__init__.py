@@ -1,0 +1,11 @@
+"""SQLAlchemy models of the schemas the pipeline owns: ``meta`` (the audit trail) and
+``raw`` (canonical landing tables). dbt owns every other schema.
+
+Importing this package registers every table on :data:`metadata`, which Alembic's
+drift check and the loader read.
+"""
+
+from models.base import Base, metadata
+from models import meta, raw  # noqa: F401  (registers the tables)
+
+__all__ = ["Base", "metadata"]
