@@ -84,3 +84,67 @@ def current_revision(connection: Connection) -> str | None:
 
     context = MigrationContext.configure(connection, opts={"version_table_schema": "meta"})
     return context.get_current_revision()
+
+
+def schema_drift(connection: Connection) -> list[str]:
+    """Differences between the models and the live ``meta``/``raw`` schemas.
+
+    Alembic's autogenerate cannot be used here: DuckDB reports schemas qualified by
+    catalog (``warehouse.raw``), which autogenerate does not match with ``raw``. The
+    comparison covers what the models promise: tables, column names, types,
+    nullability and primary keys.
+    """
+    import models
+    from sqlalchemy import inspect
+
+    inspector = inspect(connection)
+    problems: list[str] = []
+    for schema in ("meta", "raw"):
+        expected = {t.name: t for t in models.metadata.sorted_tables if t.schema == schema}
+        actual = set(inspector.get_table_names(schema=schema)) - {"alembic_version"}
+        problems += [f"{schema}.{name}: in the models, not in the database"
+                     for name in sorted(set(expected) - actual)]
+        problems += [f"{schema}.{name}: in the database, not in the models"
+                     for name in sorted(actual - set(expected))]
+        for name in sorted(actual & set(expected)):
+            problems += _table_drift(connection, inspector, expected[name])
+    return problems
+
+
+def _type_name(type_, dialect) -> str:
+    name = type_.compile(dialect=dialect).replace("NUMERIC", "DECIMAL")
+    return {"TEXT": "VARCHAR", "FLOAT": "DOUBLE"}.get(name, name)
+
+
+def _table_drift(connection: Connection, inspector, table) -> list[str]:
+    where = table.fullname
+    reflected = {c["name"]: c for c in inspector.get_columns(table.name, schema=table.schema)}
+    problems = []
+    for column in table.c:
+        found = reflected.pop(column.name, None)
+        if found is None:
+            problems.append(f"{where}.{column.name}: missing in the database")
+            continue
+        want = _type_name(column.type, connection.dialect)
+        have = _type_name(found["type"], connection.dialect)
+        if want != have:
+            problems.append(f"{where}.{column.name}: type {have} in the database, {want} in "
+                            "the models")
+        if bool(found["nullable"]) != bool(column.nullable):
+            problems.append(f"{where}.{column.name}: nullable {found['nullable']} in the "
+                            f"database, {column.nullable} in the models")
+    problems += [f"{where}.{name}: in the database, not in the models" for name in reflected]
+    pk = inspector.get_pk_constraint(table.name, schema=table.schema)["constrained_columns"]
+    if list(pk) != [c.name for c in table.primary_key.columns]:
+        problems.append(f"{where}: primary key {pk} in the database differs from the models")
+    return problems
+
+
+@contextmanager
+def transaction(connection: Connection) -> Iterator[None]:
+    """An explicit transaction: commits the implicit one a read may have begun, then
+    runs the block atomically (rolled back whole if anything in it fails)."""
+    if connection.in_transaction():
+        connection.commit()
+    with connection.begin():
+        yield

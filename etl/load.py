@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Connection
 
+from etl.db import transaction
+
 from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, map_extract
 from etl.errors import DeliveryRejected
 from etl.extract import read_source
@@ -147,7 +149,7 @@ def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
                    extracted: Extracted, now: datetime) -> DeliveryReport:
     """Write the delivery to meta and raw in one transaction."""
     report = DeliveryReport(delivery=delivery, status="loaded", files=extracted.files)
-    with connection.begin():
+    with transaction(connection):
         delivery_id = _insert_delivery(connection, run_id, delivery, "loaded", extracted.files,
                                        None, now)
         for table_name, rows in extracted.tables.items():
@@ -162,7 +164,7 @@ def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
 
 def record_rejection(connection: Connection, run_id: str, delivery: Delivery, message: str,
                      now: datetime) -> DeliveryReport:
-    with connection.begin():
+    with transaction(connection):
         _insert_delivery(connection, run_id, delivery, "rejected", [], message, now)
     return DeliveryReport(delivery=delivery, status="rejected", message=message)
 
@@ -229,7 +231,7 @@ def already_loaded(connection: Connection, delivery: Delivery) -> bool:
 
 def register_site(connection: Connection, loaded: LoadedMapping, now: datetime) -> None:
     mapping = loaded.mapping
-    with connection.begin():
+    with transaction(connection):
         connection.exec_driver_sql(
             "INSERT OR REPLACE INTO meta.site (site_code, site_name, format_family, mapping_file, "
             "mapping_sha256, registered_at) VALUES (?, ?, ?, ?, ?, ?)",

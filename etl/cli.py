@@ -1,0 +1,287 @@
+"""``prrt``: the command line of the PRRT outcomes warehouse.
+
+One sub-command per stage. Progress goes to stderr; exit codes: 0 success, 1 a delivery
+was rejected or a gate/test failed, 2 bad usage or configuration.
+"""
+
+import json
+import os
+import sys
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from etl import db, pipeline
+from etl import publish as publishing
+from etl.config import DEMO_PSEUDONYM_KEY, WAREHOUSE_FILE, Settings
+from etl.errors import PrrtError
+from etl.mapping import load_all_mappings
+
+HELP = """PRRT outcomes warehouse: load centre deliveries, build the marts, publish releases.
+
+\b
+Environment:
+  PRRT_HOME            where data lives (default ./data): inbox/, build/, releases/, current
+  PRRT_PSEUDONYM_KEY   HMAC key for patient pseudonyms (required to load)
+  PRRT_SITES_DIR       extra folder of centre mappings (<code>.yml)
+  PRRT_KEEP_RELEASES   releases kept on disk (default 5)
+
+\b
+A night by hand:  prrt db upgrade; prrt load; prrt build; prrt publish
+All of it:        prrt nightly
+Analysts read:    $PRRT_HOME/current/warehouse.duckdb (read-only), schema marts
+"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Create, migrate and check the warehouse schema (Alembic).",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+out = Console()
+
+
+def _exits(command):
+    """Turn the pipeline's errors into a message on stderr and the documented exit code."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PrrtError as error:
+            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(error.exit_code) from None
+
+    return wrapper
+
+
+@db_app.command("upgrade")
+@_exits
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"):
+    """Create or migrate build/warehouse.duckdb to REVISION (default: the newest)."""
+    settings = Settings.from_env()
+    with db.writer_lock(settings), db.connect(settings) as connection:
+        db.upgrade(connection, revision)
+        err.print(f"schema at revision {db.current_revision(connection)}: "
+                  f"{settings.warehouse_path}")
+
+
+@db_app.command("downgrade")
+@_exits
+def db_downgrade(revision: Annotated[str, typer.Argument(help="'base' removes everything.")]):
+    """Migrate down to REVISION ('base' drops the meta and raw tables: data is lost)."""
+    settings = Settings.from_env()
+    with db.writer_lock(settings), db.connect(settings) as connection:
+        db.downgrade(connection, revision)
+        err.print(f"schema at revision {db.current_revision(connection)}")
+
+
+@db_app.command("current")
+@_exits
+def db_current():
+    """Print the schema revision of build/warehouse.duckdb."""
+    settings = Settings.from_env()
+    with db.writer_lock(settings), db.connect(settings) as connection:
+        out.print(db.current_revision(connection) or "(empty: run prrt db upgrade)")
+
+
+@db_app.command("check")
+@_exits
+def db_check():
+    """Compare the SQLAlchemy models with the migrated schema; exit 1 on any drift."""
+    settings = Settings.from_env()
+    with db.writer_lock(settings), db.connect(settings) as connection:
+        db.upgrade(connection)
+        drift = db.schema_drift(connection)
+    for line in drift:
+        err.print(f"drift: {line}")
+    if drift:
+        raise typer.Exit(1)
+    err.print("models and migrations agree")
+
+
+@app.command()
+@_exits
+def sites():
+    """Validate every centre mapping (packaged and PRRT_SITES_DIR) and list them."""
+    mappings = load_all_mappings(Settings.from_env())
+    table = Table("centre", "name", "format", "delivery pattern", "mapping file")
+    for code, loaded in sorted(mappings.items()):
+        m = loaded.mapping
+        table.add_row(code, m.name, m.format, m.delivery.pattern, str(loaded.path))
+    out.print(table)
+
+
+InboxOption = Annotated[Path | None, typer.Option(
+    "--inbox", help="Folder of deliveries (default $PRRT_HOME/inbox).")]
+
+
+@app.command()
+@_exits
+def load(inbox: InboxOption = None):
+    """Load every new delivery of the inbox into the raw tables (no build, no publish).
+
+    Per file it prints rows read, loaded and quarantined by reason. A delivery already
+    loaded (same content) is skipped; one with a structural fault is rejected whole and
+    the others still load (exit 1).
+    """
+    settings = Settings.from_env()
+    with db.writer_lock(settings), db.connect(settings) as connection:
+        db.upgrade(connection)
+        run_id = pipeline.start_run(connection, "load")
+        reports = pipeline.load_deliveries(connection, settings, run_id,
+                                           inbox or settings.inbox)
+        rejected = [r for r in reports if r.status == "rejected"]
+        pipeline.finish_run(connection, run_id, not rejected,
+                            f"{len(reports) - len(rejected)} loaded or skipped, "
+                            f"{len(rejected)} rejected")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_exits
+def build():
+    """Run dbt build (seeds, models, data and unit tests) on the warehouse; exit 1 on failure."""
+    settings = Settings.from_env()
+    with db.writer_lock(settings):
+        result = pipeline.run_build(settings)
+    if not result.succeeded:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_exits
+def publish(rollback: Annotated[bool, typer.Option(
+        "--rollback", help="Point current back at the previous release instead.")] = False):
+    """Publish the built marts as a new release and switch `current` to it atomically."""
+    settings = Settings.from_env()
+    with db.writer_lock(settings), db.connect(settings) as connection:
+        if rollback:
+            target = publishing.rollback(connection, settings)
+            err.print(f"current -> {target}")
+            return
+        run_id = pipeline.start_run(connection, "publish")
+        release = publishing.publish(connection, settings, run_id)
+        pipeline.finish_run(connection, run_id, True, f"published {release}")
+        err.print(f"published {release / WAREHOUSE_FILE}")
+
+
+@app.command()
+@_exits
+def nightly(inbox: InboxOption = None):
+    """Process the inbox: load new deliveries, dbt build and test, publish if all passed.
+
+    Exit 0 when everything passed; 1 when a delivery was rejected or a dbt test failed
+    (the other centres still load; a failed build publishes nothing, so the last good
+    release stays current); 2 on a configuration error.
+    """
+    result = pipeline.nightly(Settings.from_env(), inbox)
+    if not result.succeeded:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_exits
+def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False):
+    """Show the last runs, each centre's last deliveries and the current release."""
+    settings = Settings.from_env()
+    if not settings.warehouse_path.exists():
+        raise PrrtError(f"No warehouse at {settings.warehouse_path}: run prrt nightly first")
+    try:
+        connection = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.IOException:
+        raise PrrtError("The warehouse is being written (a nightly run is in progress); "
+                        "try again when it has finished") from None
+    with connection:
+        runs = connection.sql("SELECT run_id, command, status, started_at, finished_at, "
+                              "message FROM meta.load_run ORDER BY started_at DESC LIMIT 10")
+        deliveries = connection.sql(
+            "SELECT site_code, delivery_name, status, rows_read, rows_loaded, rows_quarantined, "
+            "processed_at, message FROM meta.delivery QUALIFY row_number() OVER "
+            "(PARTITION BY site_code ORDER BY processed_at DESC) <= 3 ORDER BY site_code, "
+            "processed_at DESC")
+        report = {"current_release": publishing.current_release(settings),
+                  "runs": _records(runs), "deliveries": _records(deliveries)}
+    if as_json:
+        print(json.dumps(report, default=str, indent=2))
+        return
+    out.print(f"current release: {report['current_release'] or '(none published)'}")
+    _print_table("last runs", report["runs"])
+    _print_table("last deliveries per centre", report["deliveries"])
+
+
+def _records(relation) -> list[dict]:
+    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
+
+def _print_table(title: str, rows: list[dict]) -> None:
+    if not rows:
+        out.print(f"{title}: none")
+        return
+    table = Table(*rows[0].keys(), title=title)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    out.print(table)
+
+
+@app.command()
+@_exits
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write deliveries into.")],
+    patients: Annotated[int, typer.Option(help="Patients per centre.", min=1)] = 50,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    centre: Annotated[list[str] | None, typer.Option(
+        "--centre", help="Centre code; repeat for several (default: every centre with a "
+                         "synthetic writer).")] = None,
+    export_date: Annotated[str, typer.Option(
+        help="Export date YYYY-MM-DD (default today).")] = "",
+):
+    """Write synthetic deliveries in the centres' own formats (no real patient data)."""
+    from etl.synth import WRITERS, write_deliveries
+
+    when = export_date or date.today().isoformat()
+    paths = write_deliveries(out_dir, patients, seed, centre or sorted(WRITERS), when)
+    for path in paths:
+        err.print(f"wrote {path}")
+
+
+DEMO_QUERY = """SELECT phase, count(*) AS episodes, sum(cycles_given) AS cycles,
+       round(avg(cumulative_activity_gbq), 2) AS mean_cumulative_gbq
+FROM marts.fct_treatment_episode GROUP BY phase ORDER BY phase"""
+
+
+@app.command()
+@_exits
+def demo(patients: Annotated[int, typer.Option(help="Synthetic patients per centre.")] = 200):
+    """Generate a synthetic delivery, run one night, publish and query the release.
+
+    Uses the labelled demo pseudonym key unless PRRT_PSEUDONYM_KEY is set.
+    """
+    from etl.synth import WRITERS, write_deliveries
+
+    if not os.environ.get("PRRT_PSEUDONYM_KEY"):
+        os.environ["PRRT_PSEUDONYM_KEY"] = DEMO_PSEUDONYM_KEY
+        err.print(f"[yellow]demo pseudonym key in use ({DEMO_PSEUDONYM_KEY}): "
+                  "never use it for real data[/]")
+    settings = Settings.from_env()
+    write_deliveries(settings.inbox, patients, 2026, sorted(WRITERS), date.today().isoformat())
+    result = pipeline.nightly(settings)
+    if not result.succeeded:
+        raise typer.Exit(1)
+    published = settings.current_link / WAREHOUSE_FILE
+    with duckdb.connect(str(published), read_only=True) as reader:
+        relation = reader.sql(DEMO_QUERY)
+        rows = _records(relation)
+    out.print(f"\nPublished release: {published}  (-> {publishing.current_release(settings)})")
+    out.print(f"Example query (read-only):\n{DEMO_QUERY}\n")
+    _print_table("episodes by phase", rows)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,78 @@
+"""Run ``dbt build`` (seeds, models, data and unit tests) on the writer's file.
+
+dbt runs in a child process: dbt-duckdb keeps its DuckDB connection open for the life
+of the process, and DuckDB refuses a second in-process connection to the same file with
+another configuration, so an in-process run would lock the pipeline out of its own file.
+The outcome is read from ``run_results.json``; dbt's log lines are passed to stderr as
+progress. Artefacts and logs go under ``$PRRT_HOME/build/`` to keep the repository clean.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl.config import Settings
+
+FAILED = ("error", "fail", "runtime error")
+
+
+@dataclass(frozen=True)
+class BuildFailure:
+    node: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    succeeded: bool
+    nodes: int
+    failures: list[BuildFailure]
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` installed beside this Python (the project's virtualenv)."""
+    return str(Path(sys.executable).parent / "dbt")
+
+
+def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
+    """Invoke dbt with the project, profile and build paths of this installation."""
+    project = str(settings.dbt_project_dir)
+    target = settings.build_dir / "dbt_target"
+    results_file = target / "run_results.json"
+    results_file.unlink(missing_ok=True)
+    environment = {
+        **os.environ,
+        "PRRT_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [
+        dbt_executable(), *arguments,
+        "--project-dir", project, "--profiles-dir", project,
+        "--target-path", str(target), "--log-path", str(settings.build_dir / "dbt_logs"),
+        "--no-use-colors",
+    ]
+    with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as process:
+        for line in process.stdout:
+            if " START " not in line and line.strip():
+                print(f"  dbt: {line.rstrip()}", file=sys.stderr, flush=True)
+    if not results_file.exists():
+        return BuildResult(False, 0, [BuildFailure(
+            "dbt", "error", f"dbt exited with {process.returncode} before running any node "
+            f"(see the lines above and {settings.build_dir / 'dbt_logs'})")])
+    results = json.loads(results_file.read_text())["results"]
+    failures = [
+        BuildFailure(r["unique_id"], r["status"], (r.get("message") or "").strip())
+        for r in results if r["status"] in FAILED
+    ]
+    return BuildResult(process.returncode == 0 and not failures, len(results), failures)
+
+
+def build(settings: Settings) -> BuildResult:
+    """``dbt build``: seeds, staging, intermediate and marts, each followed by its tests."""
+    return run_dbt(settings, ["build"])
