@@ -48,14 +48,15 @@ class Issues:
             SOURCE_ROW: self._source_rows[mask],
             "reason_code": reason,
             "column_name": column,
-            "source_value": values[mask].astype("string") if values is not None else None,
+            "source_value": values[mask].astype(object) if values is not None else None,
             "message": message,
         }))
 
     def frame(self) -> pd.DataFrame:
         if not self._batches:
             return pd.DataFrame(columns=ISSUE_COLUMNS)
-        return pd.concat(self._batches, ignore_index=True)[ISSUE_COLUMNS]
+        frame = pd.concat(self._batches, ignore_index=True)[ISSUE_COLUMNS].astype(object)
+        return frame.where(frame.notna(), None)
 
 
 def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, key: bytes,
@@ -74,9 +75,10 @@ def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, ke
     for field_name, spec in extract.fields.items():
         _map_field(source, out, issues, mapping, table, table.c[field_name], spec, today)
 
+    already = out[SOURCE_ROW].isin(issues.frame()[SOURCE_ROW])
     for column in table.c:
-        if column.name in out.columns and not column.nullable:
-            missing = out[column.name].isna()
+        if column.name in extract.fields and not column.nullable:
+            missing = out[column.name].isna() & ~already
             issues.add(missing, "missing_value", _source_name(extract, column.name), None,
                        f"{column.name} is required and is empty")
 
@@ -220,7 +222,8 @@ def _exact_product(text: pd.Series, numbers: pd.Series, factors: pd.Series, deci
     if decimal_mark == ",":
         normalised = normalised.str.replace(",", ".", regex=False)
     target = pa.decimal128(18, scale)
-    values = pa.array(normalised.where(valid, None).tolist(), type=pa.string())
+    values = pa.array([t if ok else None for t, ok in zip(normalised, valid, strict=True)],
+                      type=pa.string())
     values = values.cast(pa.decimal128(18, 9))
     factor_values = pa.array([f if f is not None else Decimal(0) for f in factors],
                              type=pa.decimal128(18, 9))

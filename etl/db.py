@@ -113,7 +113,7 @@ def schema_drift(connection: Connection) -> list[str]:
 
 def _type_name(type_, dialect) -> str:
     name = type_.compile(dialect=dialect).replace("NUMERIC", "DECIMAL")
-    return {"TEXT": "VARCHAR", "FLOAT": "DOUBLE"}.get(name, name)
+    return {"TEXT": "VARCHAR", "FLOAT": "DOUBLE", "DOUBLE PRECISION": "DOUBLE"}.get(name, name)
 
 
 def _table_drift(connection: Connection, inspector, table) -> list[str]:
