@@ -25,7 +25,8 @@ demo: setup ## generate a synthetic delivery, run one night, publish, query the 
 nightly: setup ## process the inbox: load, build, gate and publish ($$PRRT_HOME, default ./data)
 	$(PRRT) nightly
 
-test: setup ## run the whole test suite
+test: setup ## lint, then run the whole test suite
+	$(BIN)/ruff check etl models migrations tests
 	$(BIN)/python -m pytest
 
 lint: setup ## ruff over the code

@@ -94,8 +94,9 @@ def schema_drift(connection: Connection) -> list[str]:
     comparison covers what the models promise: tables, column names, types,
     nullability and primary keys.
     """
-    import models
     from sqlalchemy import inspect
+
+    import models
 
     inspector = inspect(connection)
     problems: list[str] = []

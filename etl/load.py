@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Connection
 
-from etl.db import transaction
-
 from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, map_extract
+from etl.db import transaction
 from etl.errors import DeliveryRejected
 from etl.extract import read_source
 from etl.inbox import Delivery

@@ -14,10 +14,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+import models  # noqa: F401  (registers the raw tables)
 from etl.config import PACKAGE_DIR, Settings
 from etl.errors import ConfigurationError
-
-import models  # noqa: F401  (registers the raw tables)
 from models.base import metadata
 
 PACKAGED_SITES_DIR = PACKAGE_DIR / "sites"

@@ -11,12 +11,19 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from etl import db, publish as publishing, transform
+from etl import db, transform
+from etl import publish as publishing
 from etl.config import Settings
 from etl.errors import DeliveryRejected
 from etl.inbox import Delivery, discover
-from etl.load import (DeliveryReport, already_loaded, extract_delivery, record_rejection,
-                      register_site, write_delivery)
+from etl.load import (
+    DeliveryReport,
+    already_loaded,
+    extract_delivery,
+    record_rejection,
+    register_site,
+    write_delivery,
+)
 from etl.mapping import LoadedMapping, load_all_mappings
 from etl.runs import finish_run, start_run, utc_now
 

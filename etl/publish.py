@@ -13,9 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from etl.db import transaction
-
 from etl.config import WAREHOUSE_FILE, Settings
+from etl.db import transaction
 from etl.errors import PrrtError
 from etl.runs import utc_now
 

@@ -5,7 +5,7 @@ Importing this package registers every table on :data:`metadata`, which Alembic'
 drift check and the loader read.
 """
 
-from models.base import Base, metadata
 from models import meta, raw  # noqa: F401  (registers the tables)
+from models.base import Base, metadata
 
 __all__ = ["Base", "metadata"]

@@ -1,0 +1,137 @@
+"""The whole night as a user runs it: `prrt` in a subprocess, synthetic deliveries."""
+
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.pseudonym import pseudonym
+from etl.synth import write_deliveries
+from etl.synth.cohort import draw_cohort
+from tests.conftest import ROT_SAMPLE_PATIENT_IDS, TEST_KEY
+
+PRRT = str(Path(sys.executable).parent / "prrt")
+EXPORT = "2024-06-01"
+
+
+def prrt(settings, *args, key: str | None = TEST_KEY) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PRRT_HOME": str(settings.home)}
+    env.pop("PRRT_PSEUDONYM_KEY", None)
+    if key:
+        env["PRRT_PSEUDONYM_KEY"] = key
+    return subprocess.run([PRRT, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def release_rows(settings, sql):
+    with duckdb.connect(str(settings.current_link / "warehouse.duckdb"), read_only=True) as c:
+        return c.sql(sql).fetchall()
+
+
+def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
+    write_deliveries(settings.inbox, 40, 7, ["ROT"], EXPORT)
+    night = prrt(settings, "nightly")
+    assert night.returncode == 0, night.stderr
+
+    truth: dict[tuple[str, str], tuple[int, Decimal]] = defaultdict(lambda: (0, Decimal(0)))
+    for patient in draw_cohort(40, 7, EXPORT):
+        for cycle in patient.cycles:
+            key = (pseudonym("ROT", patient.patient_id, TEST_KEY.encode()), cycle.phase)
+            count, total = truth[key]
+            truth[key] = (count + 1, total + cycle.activity_gbq)
+    published = {
+        (pseudonym_, phase): (cycles, Decimal(str(gbq)).normalize())
+        for pseudonym_, phase, cycles, gbq in release_rows(
+            settings, "SELECT patient_pseudonym, phase, cycles_given, cumulative_activity_gbq "
+                      "FROM marts.fct_treatment_episode")
+    }
+    assert published == {k: (n, total.normalize()) for k, (n, total) in truth.items()}
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(40,)]
+    # The release holds marts and code lists only: no raw rows, no audit trail.
+    schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
+                                                    "duckdb_tables()")}
+    assert schemas == {"marts", "codes", "main"}
+
+    again = prrt(settings, "nightly")
+    assert again.returncode == 0
+    assert "already loaded" in again.stderr and "nothing new" in again.stderr
+
+
+def test_no_centre_patient_id_reaches_the_warehouse_or_the_release(settings, rot_inbox):
+    assert prrt(settings, "nightly").returncode == 0
+    files = [p for p in settings.home.rglob("*") if p.is_file() and "inbox" not in p.parts]
+    assert any(p.name == "warehouse.duckdb" for p in files)
+    for path in files:
+        content = path.read_bytes()
+        for patient_id in ROT_SAMPLE_PATIENT_IDS:
+            assert patient_id.encode() not in content, f"{patient_id} found in {path}"
+    # DuckDB may compress strings on disk, so also look at every text value in SQL.
+    for database in (settings.warehouse_path, settings.current_link / "warehouse.duckdb"):
+        with duckdb.connect(str(database), read_only=True) as connection:
+            columns = connection.sql(
+                "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+                "WHERE data_type = 'VARCHAR' AND NOT internal").fetchall()
+            for schema, table, column in columns:
+                hits = connection.execute(
+                    f'SELECT count(*) FROM "{schema}"."{table}" WHERE "{column}" IN '
+                    f"({', '.join('?' * len(ROT_SAMPLE_PATIENT_IDS))})",
+                    ROT_SAMPLE_PATIENT_IDS).fetchone()[0]
+                assert hits == 0, f"patient id in {schema}.{table}.{column}"
+
+
+def test_readers_query_current_while_a_night_runs(settings):
+    write_deliveries(settings.inbox, 20, 1, ["ROT"], EXPORT)
+    assert prrt(settings, "nightly").returncode == 0
+    reader_script = (
+        "import duckdb, sys, time\n"
+        "path, seconds = sys.argv[1], float(sys.argv[2])\n"
+        "end, queries = time.time() + seconds, 0\n"
+        "while time.time() < end:\n"
+        "    with duckdb.connect(path, read_only=True) as c:\n"
+        "        n = c.sql('SELECT count(*) FROM marts.dim_patient').fetchone()[0]\n"
+        "        assert n in (20, 45), n\n"
+        "    queries += 1\n"
+        "print(queries)\n"
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", reader_script,
+         str(settings.current_link / "warehouse.duckdb"), "25"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    write_deliveries(settings.inbox, 45, 2, ["ROT"], "2024-07-01")
+    night = prrt(settings, "nightly")
+    out, errors = reader.communicate(timeout=120)
+    assert night.returncode == 0, night.stderr
+    assert reader.returncode == 0, errors
+    assert int(out) > 10
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(45,)]
+
+
+def test_rejected_delivery_publishes_nothing_and_exits_1(settings, rot_inbox):
+    assert prrt(settings, "nightly").returncode == 0
+    first = os.readlink(settings.current_link)
+    broken = rot_inbox / "ROT_20240701"
+    broken.mkdir()
+    (broken / "patienten.csv").write_text("patnr;geslacht\n1;M\n", encoding="cp1252")
+    night = prrt(settings, "nightly")
+    assert night.returncode == 1
+    assert "ROT_20240701" in night.stderr and "REJECTED" in night.stderr
+    assert os.readlink(settings.current_link) == first
+
+
+@pytest.mark.parametrize("command", ["nightly", "load"])
+def test_extracting_without_a_pseudonym_key_is_a_configuration_error(settings, command):
+    result = prrt(settings, command, key=None)
+    assert result.returncode == 2
+    assert "PRRT_PSEUDONYM_KEY is not set" in result.stderr
+
+
+def test_help_answers_where_data_lives():
+    result = subprocess.run([PRRT, "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "PRRT_HOME" in result.stdout and "nightly" in result.stdout
