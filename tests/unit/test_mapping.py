@@ -1,0 +1,64 @@
+"""Mapping files are validated on load, with errors that name the file and the key."""
+
+from pathlib import Path
+
+import pytest
+
+from etl.config import Settings
+from etl.errors import ConfigurationError
+from etl.mapping import PACKAGED_SITES_DIR, load_all_mappings, load_mapping
+
+VALID = """
+site: NEW
+name: a new centre
+format: delimited
+delivery: {pattern: "NEW_(?P<export_date>\\\\d{8})"}
+patient_id: pid
+codes: {phase: {r: regular}}
+extracts:
+  - table: treatment_cycle
+    file: cycles.csv
+    fields:
+      cycle_date: date
+      phase: {column: ph, codes: phase}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "new.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_valid_mapping_loads(tmp_path):
+    loaded = load_mapping(write(tmp_path, VALID))
+    assert loaded.mapping.site == "NEW"
+    assert loaded.mapping.extracts[0].fields["cycle_date"].column == "date"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("table: treatment_cycle", "table: cycles"), "unknown table 'cycles'"),
+    (("cycle_date: date", "cycle_day: date"), "required fields not mapped: cycle_date"),
+    (("codes: phase}", "codes: fase}"), "code list 'fase' is not defined"),
+    (("format: delimited", "format: parquet"), "format: Input should be 'delimited'"),
+    (("(?P<export_date>", "("), "named group (?P<export_date>"),
+])
+def test_mistakes_name_the_file_the_key_and_what_was_expected(tmp_path, change, expected):
+    path = write(tmp_path, VALID.replace(*change))
+    with pytest.raises(ConfigurationError) as error:
+        load_mapping(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_file_name_must_be_the_centre_code(tmp_path):
+    with pytest.raises(ConfigurationError, match="new.yml"):
+        load_mapping(write(tmp_path, VALID, name="other.yml"))
+
+
+def test_sites_dir_adds_a_centre_beside_the_packaged_ones(tmp_path, monkeypatch):
+    write(tmp_path, VALID)
+    monkeypatch.setenv("PRRT_SITES_DIR", str(tmp_path))
+    mappings = load_all_mappings(Settings.from_env())
+    assert {"ROT", "NEW"} <= set(mappings)
+    assert mappings["ROT"].path.parent == PACKAGED_SITES_DIR
