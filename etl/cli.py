@@ -6,7 +6,6 @@ was rejected or a gate/test failed, 2 bad usage or configuration.
 
 import json
 import os
-import sys
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -281,7 +280,3 @@ def demo(patients: Annotated[int, typer.Option(help="Synthetic patients per cent
     out.print(f"\nPublished release: {published}  (-> {publishing.current_release(settings)})")
     out.print(f"Example query (read-only):\n{DEMO_QUERY}\n")
     _print_table("episodes by phase", rows)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())
