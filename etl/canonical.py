@@ -13,7 +13,7 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Boolean, Column, Date, Float, Integer, Numeric, Table
+from sqlalchemy import Column, Date, Float, Integer, Numeric, Table
 
 from etl.mapping import Extract, FieldMap, SiteMapping
 from etl.pseudonym import pseudonymise
@@ -116,8 +116,6 @@ def _map_field(source: pd.DataFrame, out: pd.DataFrame, issues: Issues, mapping:
                                         label, today)
     elif isinstance(column.type, Numeric | Float | Integer):
         out[column.name] = _parse_numbers(text, mapping.reader.decimal, column, issues, label)
-    elif isinstance(column.type, Boolean):
-        raise ValueError(f"{table.name}.{column.name} is a yes/no field: map it with 'codes'")
     else:
         out[column.name] = text
     _check_range(out, issues, table, column, text, label)
@@ -236,8 +234,7 @@ def _check_range(out: pd.DataFrame, issues: Issues, table: Table, column: Column
     limits = value_ranges().get((table.name, column.name))
     if limits is None or column.name not in out:
         return
-    values = pd.to_numeric(out[column.name].map(lambda v: None if v is None else float(v)),
-                           errors="coerce")
+    values = pd.to_numeric(out[column.name], errors="coerce").astype("Float64")
     outside = pd.Series(False, index=out.index)
     if limits.minimum is not None:
         outside |= values < float(limits.minimum)

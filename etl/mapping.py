@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import Boolean
 
 import models  # noqa: F401  (registers the raw tables)
 from etl.config import PACKAGE_DIR, Settings
@@ -59,7 +60,7 @@ class Extract(Strict):
     table: str
     file: str
     patient_id: str | None = None
-    fields: dict[str, Annotated[FieldMap, Field()]]
+    fields: dict[str, FieldMap]
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -116,6 +117,10 @@ class SiteMapping(Strict):
             for field_name, spec in extract.fields.items():
                 if field_name not in table.c:
                     problems.append(f"{where}: table {extract.table} has no field {field_name!r}")
+                if (field_name in table.c and isinstance(table.c[field_name].type, Boolean)
+                        and not spec.codes):
+                    problems.append(f"{where}.{field_name}: a yes/no field needs 'codes' "
+                                    "(a code list mapping the centre's words to true/false)")
                 if spec.codes and spec.codes not in self.codes:
                     problems.append(f"{where}.{field_name}: code list {spec.codes!r} is not "
                                     "defined under 'codes'")

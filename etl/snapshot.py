@@ -71,10 +71,9 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
         f"SELECT c.raw_id FROM current_versions c JOIN {INCOMING} i USING (record_key) "
         "WHERE c.row_hash <> i.row_hash OR c.is_withdrawn"
     )
-    updated = connection.exec_driver_sql(f"SELECT count(*) FROM ({changed})").scalar_one()
-    connection.exec_driver_sql(
+    updated = connection.exec_driver_sql(
         f"UPDATE {target} SET valid_to = ? WHERE raw_id IN ({changed})", (now,)
-    )
+    ).rowcount
     inserted_total = connection.exec_driver_sql(
         f"INSERT INTO {target} BY NAME SELECT i.* FROM {INCOMING} i "
         "LEFT JOIN current_versions c USING (record_key) "

@@ -62,3 +62,10 @@ def test_sites_dir_adds_a_centre_beside_the_packaged_ones(tmp_path, monkeypatch)
     mappings = load_all_mappings(Settings.from_env())
     assert {"ROT", "NEW"} <= set(mappings)
     assert mappings["ROT"].path.parent == PACKAGED_SITES_DIR
+
+
+def test_yes_no_field_without_a_code_list_is_a_mapping_error(tmp_path):
+    text = VALID + ("  - table: patient\n    file: patients.csv\n"
+                    "    fields:\n      bone_metastases: bone\n")
+    with pytest.raises(ConfigurationError, match="bone_metastases: a yes/no field needs 'codes'"):
+        load_mapping(write(tmp_path, text))
