@@ -134,7 +134,7 @@ def load(inbox: InboxOption = None):
         db.upgrade(connection)
         run_id = pipeline.start_run(connection, "load")
         reports = pipeline.load_deliveries(connection, settings, run_id,
-                                           inbox or settings.inbox)
+                                           inbox or settings.inbox, load_all_mappings(settings))
         rejected = [r for r in reports if r.status == "rejected"]
         pipeline.finish_run(connection, run_id, not rejected,
                             f"{len(reports) - len(rejected)} loaded or skipped, "

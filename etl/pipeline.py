@@ -48,11 +48,10 @@ class NightResult:
         return not self.rejected and (self.build is None or self.build.succeeded)
 
 
-def load_deliveries(connection: Connection, settings: Settings, run_id: str,
-                    inbox: Path) -> list[DeliveryReport]:
+def load_deliveries(connection: Connection, settings: Settings, run_id: str, inbox: Path,
+                    mappings: dict[str, LoadedMapping]) -> list[DeliveryReport]:
     """Load every new delivery in ``inbox``, per centre in export-date order."""
     key = settings.require_pseudonym_key()
-    mappings = load_all_mappings(settings)
     deliveries, unclaimed = discover(inbox, mappings)
     for entry in unclaimed:
         say(f"! {entry.name}: no centre mapping claims this inbox entry; left untouched")
@@ -103,16 +102,16 @@ def run_build(settings: Settings) -> transform.BuildResult:
 def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
     """Load new deliveries, build and test, and publish when everything passed."""
     settings.require_pseudonym_key()
-    load_all_mappings(settings)  # a broken mapping stops the night before anything is written
+    mappings = load_all_mappings(settings)  # a broken mapping stops the night at once
     with db.writer_lock(settings):
         with db.connect(settings) as connection:
             db.upgrade(connection)
             run_id = start_run(connection, "nightly")
             result = NightResult(run_id=run_id)
             result.deliveries = load_deliveries(connection, settings, run_id,
-                                                inbox or settings.inbox)
-        loaded = [d for d in result.deliveries if d.status == "loaded"]
-        needs_release = loaded or publishing.current_release(settings) is None
+                                                inbox or settings.inbox, mappings)
+            needs_release = (publishing.unpublished_loads(connection) > 0
+                             or publishing.current_release(settings) is None)
         if needs_release:
             result.build = run_build(settings)
         with db.connect(settings) as connection:

@@ -82,6 +82,15 @@ def current_release(settings: Settings) -> str | None:
     return Path(os.readlink(link)).name if link.is_symlink() else None
 
 
+def unpublished_loads(connection: Connection) -> int:
+    """Deliveries loaded after the newest publication (e.g. a night whose build failed):
+    the next night must build and publish them even when nothing new arrives."""
+    return connection.exec_driver_sql(
+        "SELECT count(*) FROM meta.delivery WHERE status = 'loaded' AND processed_at > "
+        "(SELECT coalesce(max(published_at), TIMESTAMP '1900-01-01') FROM meta.publication)"
+    ).scalar_one()
+
+
 def record_publication(connection: Connection, run_id: str, release_dir: Path) -> None:
     with transaction(connection):
         connection.exec_driver_sql("UPDATE meta.publication SET is_current = false")

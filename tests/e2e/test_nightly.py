@@ -112,6 +112,19 @@ def test_readers_query_current_while_a_night_runs(settings):
     assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(45,)]
 
 
+def test_a_load_left_unpublished_is_published_by_the_next_night(settings, rot_inbox):
+    assert prrt(settings, "nightly").returncode == 0
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(6,)]
+    # `prrt load` writes raw rows without building or publishing (as after a failed build).
+    write_deliveries(settings.inbox, 9, 3, ["ROT"], "2024-07-01")
+    assert prrt(settings, "load").returncode == 0
+    night = prrt(settings, "nightly")
+    assert night.returncode == 0, night.stderr
+    assert "already loaded" in night.stderr
+    # The newer snapshot replaced the sample's patients (withdrawn, out of the marts).
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(9,)]
+
+
 def test_rejected_delivery_publishes_nothing_and_exits_1(settings, rot_inbox):
     assert prrt(settings, "nightly").returncode == 0
     first = os.readlink(settings.current_link)

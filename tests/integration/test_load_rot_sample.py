@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from etl import db
+from etl.mapping import load_all_mappings
 from etl.pipeline import load_deliveries
 from etl.pseudonym import pseudonym
 from etl.runs import start_run
@@ -15,7 +16,8 @@ from tests.conftest import ROT_SAMPLE, TEST_KEY
 def load(settings, inbox):
     with db.connect(settings) as connection:
         db.upgrade(connection)
-        reports = load_deliveries(connection, settings, start_run(connection, "test"), inbox)
+        reports = load_deliveries(connection, settings, start_run(connection, "test"), inbox,
+                                  load_all_mappings(settings))
     return reports
 
 
