@@ -6,23 +6,26 @@ the canonical unit, plausibility ranges. Every problem is recorded against the s
 row, column and value; a row with any problem is quarantined, never half-loaded.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Column, Date, Float, Integer, Numeric, Table
 
-from etl.mapping import Extract, FieldMap, SiteMapping
+from etl.mapping import ISO8601, Extract, FieldMap, SiteMapping
 from etl.pseudonym import pseudonymise
-from etl.reference import normalise_unit, unit_conversions, value_ranges
+from etl.reference import OPERATORS, normalise_unit, unit_conversions, value_ranges, vocabulary
 from models.base import metadata
 
 SOURCE_ROW = "source_row"
-ISSUE_COLUMNS = [SOURCE_ROW, "reason_code", "column_name", "source_value", "message"]
+SOURCE_COLUMN = "source_column"  # per-row source column name, set when a wide file was unpivoted
+UNIT_ID = "unit_id"  # one unit of row accounting (a source row, or one cell of an unpivot)
+ISSUE_COLUMNS = [SOURCE_ROW, UNIT_ID, "reason_code", "column_name", "source_value", "message"]
 QUALIFIERS = ("<=", ">=", "<", ">", "≤", "≥")
+ISO_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:T.*)?$")
+CHECKBOX_TICKS = {"1": True, "0": False}
 
 
 @dataclass
@@ -36,21 +39,36 @@ class MappedExtract:
 class Issues:
     """Collects problems as (source rows, reason, column, values, message) batches."""
 
-    def __init__(self, source_rows: pd.Series) -> None:
-        self._source_rows = source_rows
+    def __init__(self, source: pd.DataFrame) -> None:
+        self._source_rows = source[SOURCE_ROW]
+        self._unit_ids = source[UNIT_ID]
+        self._cell_columns = source.get(SOURCE_COLUMN)
         self._batches: list[pd.DataFrame] = []
 
     def add(self, mask: pd.Series, reason: str, column: str | None, values: pd.Series | None,
             message: str) -> None:
+        """Record a problem for the rows in ``mask``; ``column`` None on an unpivoted
+        value means "the cell's own source column"."""
+        mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
+        column_names: object = column
+        if column is None and self._cell_columns is not None:
+            column_names = self._cell_columns[mask]
         self._batches.append(pd.DataFrame({
             SOURCE_ROW: self._source_rows[mask],
+            UNIT_ID: self._unit_ids[mask],
             "reason_code": reason,
-            "column_name": column,
+            "column_name": column_names,
             "source_value": values[mask].astype(object) if values is not None else None,
             "message": message,
         }))
+
+    def units(self) -> pd.Series:
+        """Accounting units with at least one problem so far."""
+        if not self._batches:
+            return pd.Series([], dtype="int64")
+        return pd.concat([b[UNIT_ID] for b in self._batches]).drop_duplicates()
 
     def frame(self) -> pd.DataFrame:
         if not self._batches:
@@ -60,11 +78,14 @@ class Issues:
 
 
 def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, key: bytes,
-                today: date) -> MappedExtract:
-    """Map ``source`` (text cells, missing as NA, a ``source_row`` column) to ``extract.table``."""
+                today: date, choices: dict[str, dict[str, str]] | None = None) -> MappedExtract:
+    """Map ``source`` (text cells, missing as NA, ``source_row`` and ``unit_id`` columns)
+    to ``extract.table``; ``choices`` is a REDCap data dictionary (field -> code -> label)."""
     table = metadata.tables[f"raw.{extract.table}"]
-    issues = Issues(source[SOURCE_ROW])
-    out = pd.DataFrame({SOURCE_ROW: source[SOURCE_ROW]}, index=source.index)
+    issues = Issues(source)
+    out = pd.DataFrame({SOURCE_ROW: source[SOURCE_ROW], UNIT_ID: source[UNIT_ID]},
+                       index=source.index)
+    imputed = pd.Series("", index=source.index, dtype="object")
 
     id_column = mapping.patient_id_column(extract)
     patient_ids = source[id_column]
@@ -72,64 +93,156 @@ def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, ke
                "the patient id is empty")
     out["patient_pseudonym"] = pseudonymise(patient_ids, mapping.site, key)
 
-    for field_name, spec in extract.fields.items():
-        _map_field(source, out, issues, mapping, table, table.c[field_name], spec, today)
-
-    already = out[SOURCE_ROW].isin(issues.frame()[SOURCE_ROW])
+    context = FieldContext(source, out, issues, mapping, table, today, choices or {}, imputed)
+    for field_name, spec in _fields(extract).items():
+        _map_field(context, table.c[field_name], spec)
     for column in table.c:
-        if column.name in extract.fields and not column.nullable:
+        if "present_if_filled" in column.info:
+            out[column.name] = out[column.info["present_if_filled"]].notna()
+    out["dates_imputed"] = imputed.str.strip(";").replace("", None)
+
+    already = out[UNIT_ID].isin(issues.units())
+    for column in table.c:
+        if column.name in out and not column.nullable:
             missing = out[column.name].isna() & ~already
-            issues.add(missing, "missing_value", _source_name(extract, column.name), None,
-                       f"{column.name} is required and is empty")
+            issues.add(missing, "missing_value", _source_name(extract, column.name),
+                       None, f"{column.name} is required and is empty")
 
     problems = issues.frame()
-    clean = out[~out[SOURCE_ROW].isin(problems[SOURCE_ROW])]
+    clean = out[~out[UNIT_ID].isin(problems[UNIT_ID])]
     return MappedExtract(rows=clean.reset_index(drop=True), issues=problems)
+
+
+UNPIVOT_KEY, UNPIVOT_VALUE, UNPIVOT_UNIT = "unpivot_key", "unpivot_value", "unpivot_unit"
+
+
+def _fields(extract: Extract) -> dict[str, FieldMap]:
+    """The extract's fields, with an unpivot's key and value fields reading the long frame."""
+    if extract.unpivot is None:
+        return extract.fields
+    has_units = any(c.unit for c in extract.unpivot.columns.values())
+    return {
+        **extract.fields,
+        extract.unpivot.key_field: FieldMap(column=UNPIVOT_KEY),
+        extract.unpivot.value_field: FieldMap(
+            column=UNPIVOT_VALUE, unit_column=UNPIVOT_UNIT if has_units else None),
+    }
+
+
+@dataclass
+class FieldContext:
+    """What mapping one field needs: the source, the output so far and the rules."""
+
+    source: pd.DataFrame
+    out: pd.DataFrame
+    issues: Issues
+    mapping: SiteMapping
+    table: Table
+    today: date
+    choices: dict[str, dict[str, str]]
+    imputed: pd.Series
 
 
 def _source_name(extract: Extract, field_name: str) -> str | None:
     spec = extract.fields.get(field_name)
-    return spec.column if spec else None
+    return (spec.column or spec.checkbox) if spec else None
 
 
-def _map_field(source: pd.DataFrame, out: pd.DataFrame, issues: Issues, mapping: SiteMapping,
-               table: Table, column: Column, spec: FieldMap, today: date) -> None:
+def _label(spec: FieldMap) -> str | None:
+    """The source column named in issues; None for unpivoted cells (their own column)."""
+    if spec.column in (UNPIVOT_KEY, UNPIVOT_VALUE):
+        return None
+    if spec.checkbox:
+        return f"{spec.checkbox} ({spec.option})"
+    return spec.column or f"(constant {spec.constant!r})"
+
+
+def _source_text(context: FieldContext, spec: FieldMap) -> pd.Series:
+    source = context.source
+    if spec.checkbox is not None:
+        from etl.extract.redcap import checkbox_column
+
+        return source[checkbox_column(context.choices, spec.checkbox, spec.option)]
     if spec.column is not None:
         text = source[spec.column]
     else:
-        text = pd.Series(spec.constant, index=source.index, dtype="object")
-    label = spec.column or f"(constant {spec.constant!r})"
+        text = pd.Series(str(spec.constant), index=source.index, dtype="object")
+    if spec.if_missing is not None:
+        text = text.astype("object").where(text.notna(), spec.if_missing)
+    return text
 
+
+def _map_field(context: FieldContext, column: Column, spec: FieldMap) -> None:
+    out, issues = context.out, context.issues
+    text = _source_text(context, spec)
+    label = _label(spec)
     if "source" in column.info:
         out[column.info["source"]] = text
-    if spec.codes:
-        out[column.name] = _decode(text, mapping.codes[spec.codes], issues, label, spec.codes)
+    if spec.checkbox is not None:
+        ticks = text.map(CHECKBOX_TICKS)
+        issues.add(text.notna() & ticks.isna(), "unknown_code", label, text,
+                   "a checkbox column holds 1 (ticked) or 0")
+        out[column.name] = ticks.astype("object").where(ticks.notna(), None)
+        return
+    if spec.pattern is not None:
+        extracted = text.astype("string").str.extract(spec.pattern, expand=False)
+        issues.add(text.notna() & extracted.isna(), "unknown_code", label, text,
+                   f"does not match the pattern {spec.pattern!r} of the site mapping")
+        text = extracted
+    if spec.labels:
+        text = _dictionary_labels(text, context.choices.get(spec.column, {}), issues, label,
+                                  spec.column)
+    if spec.codes or spec.accept_canonical:
+        out[column.name] = _decode(text, spec, context.mapping, column, issues, label)
+        _check_range(context, column, text, label)
         return
     if spec.qualifier:
         qualifier, text = _split_qualifier(text)
         out[spec.qualifier] = qualifier
 
     if "quantity" in column.info:
-        _map_measurement(source, out, issues, mapping, table, column, spec, text, label)
-    elif isinstance(column.type, Date):
-        out[column.name] = _parse_dates(text, spec.date_format or mapping.date_format, issues,
-                                        label, today)
+        _map_measurement(context, column, spec, text, label)
+    elif isinstance(column.type, Date) or spec.year_only:
+        dates = _parse_dates(context, column, spec, text, label)
+        out[column.name] = (pd.Series([d.year if d is not None else None for d in dates],
+                                      index=text.index, dtype="Int64")
+                            if spec.year_only else dates)
     elif isinstance(column.type, Numeric | Float | Integer):
-        out[column.name] = _parse_numbers(text, mapping.reader.decimal, column, issues, label)
+        out[column.name] = _parse_numbers(text, context.mapping.reader.decimal, column, issues,
+                                          label)
     else:
         out[column.name] = text
-    _check_range(out, issues, table, column, text, label)
+    _check_range(context, column, text, label)
 
 
-def _decode(text: pd.Series, codes: dict, issues: Issues, label: str, code_list: str) -> pd.Series:
-    """Map source codes through a code list, ignoring case and surrounding blanks."""
-    lookup = {str(code).strip().casefold(): value for code, value in codes.items()}
+def _dictionary_labels(text: pd.Series, choices: dict[str, str], issues: Issues,
+                       label: str | None, field: str | None) -> pd.Series:
+    """REDCap choice codes -> their labels in the delivery's data dictionary."""
+    labels = text.map(choices)
+    issues.add(text.notna() & labels.isna(), "unknown_code", label, text,
+               f"not a choice of field {field!r} in the data dictionary")
+    return labels
+
+
+def _decode(text: pd.Series, spec: FieldMap, mapping: SiteMapping, column: Column,
+            issues: Issues, label: str | None) -> pd.Series:
+    """Map source codes through a code list, ignoring case and surrounding blanks; with
+    ``accept_canonical``, a value that already is a canonical code passes as itself."""
+    lookup = {}
+    if spec.accept_canonical:
+        lookup |= {code.casefold(): code for code in vocabulary(column.info["vocabulary"])}
+    if spec.codes:
+        lookup |= {str(code).strip().casefold(): value
+                   for code, value in mapping.codes[spec.codes].items()}
     keys = text.astype("string").str.strip().str.casefold()
     decoded = keys.map(lookup)
     unknown = text.notna() & keys.map(lambda k: k not in lookup).astype(bool)
-    issues.add(unknown, "unknown_code", label, text,
-               f"not in code list {code_list!r} of the site mapping")
-    return decoded.astype("object").where(~unknown, None)
+    where = f"code list {spec.codes!r} of the site mapping" if spec.codes else ""
+    if spec.accept_canonical:
+        canonical = f"the canonical vocabulary {column.info['vocabulary']!r}"
+        where = f"{where} or {canonical}" if where else canonical
+    issues.add(unknown, "unknown_code", label, text, f"not in {where}")
+    return decoded.astype("object").where(~unknown & decoded.notna(), None)
 
 
 def _split_qualifier(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -143,14 +256,47 @@ def _split_qualifier(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return qualifier, stripped
 
 
-def _parse_dates(text: pd.Series, date_format: str, issues: Issues, label: str,
-                 today: date) -> pd.Series:
-    parsed = pd.to_datetime(text, format=date_format, errors="coerce")
-    bad = text.notna() & parsed.isna()
-    issues.add(bad, "unparseable_date", label, text, f"not a date in the format {date_format}")
-    future = parsed.notna() & (parsed.dt.date > today)
-    issues.add(future, "future_date", label, text, f"a date after the export date {today}")
+def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd.Series,
+                 label: str | None) -> pd.Series:
+    date_format = spec.date_format or context.mapping.date_format
+    issues = context.issues
+    rejected_partial = pd.Series(False, index=text.index)
+    if date_format == ISO8601:
+        parsed, partial = _parse_iso8601(text)
+        if spec.year_only:
+            pass  # only the year is kept: a partial date loses nothing
+        elif spec.partial_dates == "first_day":
+            completed = partial.notna()
+            context.imputed[completed] += f"{column.name}=" + partial[completed] + ";"
+        else:
+            rejected_partial = partial.notna()
+            issues.add(rejected_partial, "partial_date", label, text,
+                       "a partial date (year or year-month only); the site mapping does not "
+                       "allow completing this field")
+            parsed = parsed.where(~rejected_partial)
+    else:
+        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+    bad = text.notna() & parsed.isna() & ~rejected_partial
+    issues.add(bad, "unparseable_date", label, text,
+               f"not a date in the format {date_format}")
+    future = parsed.notna() & (parsed.dt.date > context.today)
+    issues.add(future, "future_date", label, text,
+               f"a date after the export date {context.today}")
     return parsed.dt.date.astype("object").where(parsed.notna(), None)
+
+
+def _parse_iso8601(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Full or partial ISO 8601 dates; a partial one is completed to the first day of its
+    period. Returns the dates and, per row, what was completed (``day``, ``month_day``)."""
+    parts = text.astype("string").str.strip().str.extract(ISO_DATE)
+    month = parts["month"].fillna("01")
+    day = parts["day"].fillna("01")
+    joined = parts["year"] + "-" + month + "-" + day
+    parsed = pd.to_datetime(joined, format="%Y-%m-%d", errors="coerce")
+    partial = pd.Series(None, index=text.index, dtype="object")
+    partial[parts["year"].notna() & parts["month"].notna() & parts["day"].isna()] = "day"
+    partial[parts["year"].notna() & parts["month"].isna()] = "month_day"
+    return parsed, partial.where(parsed.notna(), None)
 
 
 def _to_number(text: pd.Series, decimal_mark: str) -> pd.Series:
@@ -161,7 +307,7 @@ def _to_number(text: pd.Series, decimal_mark: str) -> pd.Series:
 
 
 def _parse_numbers(text: pd.Series, decimal_mark: str, column: Column, issues: Issues,
-                   label: str) -> pd.Series:
+                   label: str | None) -> pd.Series:
     numbers = _to_number(text, decimal_mark)
     bad = text.notna() & numbers.isna()
     issues.add(bad, "invalid_number", label, text, "not a number")
@@ -172,10 +318,11 @@ def _parse_numbers(text: pd.Series, decimal_mark: str, column: Column, issues: I
     return numbers
 
 
-def _map_measurement(source: pd.DataFrame, out: pd.DataFrame, issues: Issues,
-                     mapping: SiteMapping, table: Table, column: Column, spec: FieldMap,
-                     text: pd.Series, label: str) -> None:
+def _map_measurement(context: FieldContext, column: Column, spec: FieldMap, text: pd.Series,
+                     label: str | None) -> None:
     """Convert a measurement to its canonical unit; keep value and unit as sent beside it."""
+    source, out, issues = context.source, context.out, context.issues
+    decimal_mark = context.mapping.reader.decimal
     info = column.info
     if spec.unit_column:
         units = source[spec.unit_column]
@@ -193,19 +340,19 @@ def _map_measurement(source: pd.DataFrame, out: pd.DataFrame, issues: Issues,
         lambda u: normalise_unit(u) if isinstance(u, str) else None), strict=True))
     found = pd.Series([conversions.get(key) for key in keys], index=source.index, dtype="object")
     unknown = text.notna() & found.isna() & quantities.notna()
-    issues.add(unknown, "unknown_unit", spec.unit_column or label, units,
+    unit_label = label if spec.unit_column in (None, UNPIVOT_UNIT) else spec.unit_column
+    issues.add(unknown, "unknown_unit", unit_label, units,
                "no conversion to the canonical unit in etl/reference/unit_conversions.csv")
 
-    numbers = _to_number(text, mapping.reader.decimal)
+    numbers = _to_number(text, decimal_mark)
     issues.add(text.notna() & numbers.isna(), "invalid_number", label, text, "not a number")
     factors = found.map(lambda c: c.factor if c is not None and c.factor is not None else None)
     converts = factors.notna()
     if isinstance(column.type, Numeric):
-        out[column.name] = _exact_product(text, numbers, factors, mapping.reader.decimal,
+        out[column.name] = _exact_product(text, numbers, factors, decimal_mark,
                                           column.type.scale or 0)
     else:
-        canonical = numbers * factors.where(converts, 1).astype(float)
-        out[column.name] = canonical
+        out[column.name] = numbers * factors.where(converts, 1).astype(float)
     if info["unit"] is None:
         out["unit"] = found.map(lambda c: c.canonical_unit if c is not None else None)
         out["unit"] = out["unit"].where(converts, units)
@@ -219,27 +366,39 @@ def _exact_product(text: pd.Series, numbers: pd.Series, factors: pd.Series, deci
     normalised = text.astype("string").str.strip()
     if decimal_mark == ",":
         normalised = normalised.str.replace(",", ".", regex=False)
-    target = pa.decimal128(18, scale)
-    values = pa.array([t if ok else None for t, ok in zip(normalised, valid, strict=True)],
-                      type=pa.string())
-    values = values.cast(pa.decimal128(18, 9))
-    factor_values = pa.array([f if f is not None else Decimal(0) for f in factors],
-                             type=pa.decimal128(18, 9))
-    product = pc.round(pc.multiply(values, factor_values), ndigits=scale).cast(target)
-    return pd.Series(product.to_pylist(), index=text.index, dtype="object")
+    quantum = Decimal(1).scaleb(-scale)
+    products = [
+        (Decimal(value) * factor).quantize(quantum) if ok else None
+        for value, factor, ok in zip(normalised, factors, valid, strict=True)
+    ]
+    return pd.Series(products, index=text.index, dtype="object")
 
 
-def _check_range(out: pd.DataFrame, issues: Issues, table: Table, column: Column,
-                 text: pd.Series, label: str) -> None:
-    limits = value_ranges().get((table.name, column.name))
-    if limits is None or column.name not in out:
+def _check_range(context: FieldContext, column: Column, text: pd.Series,
+                 label: str | None) -> None:
+    """Plausibility ranges (and steps, e.g. Karnofsky by 10) from ``value_ranges.csv``."""
+    out = context.out
+    if column.name not in out:
         return
     values = pd.to_numeric(out[column.name], errors="coerce").astype("Float64")
-    outside = pd.Series(False, index=out.index)
-    if limits.minimum is not None:
-        outside |= values < float(limits.minimum)
-    if limits.maximum is not None:
-        outside |= values > float(limits.maximum)
-    issues.add(outside.fillna(False), "out_of_range", label, text,
-               f"{column.name} outside [{limits.minimum}, {limits.maximum}] "
-               "(etl/reference/value_ranges.csv)")
+    for limits in value_ranges().get((context.table.name, column.name), []):
+        applies = pd.Series(True, index=out.index)
+        if limits.when is not None:
+            field, op, wanted = limits.when
+            other = out[field] if field in out else pd.Series(None, index=out.index)
+            if op == "=":
+                applies = other.astype("string") == wanted
+            else:
+                applies = OPERATORS[op](pd.to_numeric(other, errors="coerce"), float(wanted))
+        outside = pd.Series(False, index=out.index)
+        if limits.minimum is not None:
+            outside |= values < float(limits.minimum)
+        if limits.maximum is not None:
+            outside |= values > float(limits.maximum)
+        if limits.step is not None:
+            outside |= (values % float(limits.step)).abs() > 1e-9
+        condition = f" when {''.join(limits.when)}" if limits.when else ""
+        step = f" in steps of {limits.step}" if limits.step is not None else ""
+        context.issues.add(applies.fillna(False) & outside.fillna(False), "out_of_range", label,
+                           text, f"{column.name} outside [{limits.minimum}, {limits.maximum}]"
+                           f"{step}{condition}: {limits.why}")

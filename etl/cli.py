@@ -201,8 +201,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         runs = connection.sql("SELECT run_id, command, status, started_at, finished_at, "
                               "message FROM meta.load_run ORDER BY started_at DESC LIMIT 10")
         deliveries = connection.sql(
-            "SELECT site_code, delivery_name, status, rows_read, rows_loaded, rows_quarantined, "
-            "processed_at, message FROM meta.delivery QUALIFY row_number() OVER "
+            "SELECT site_code, delivery_name, status, rows_read, rows_loaded, rows_skipped, "
+            "rows_quarantined, processed_at, message FROM meta.delivery QUALIFY row_number() OVER "
             "(PARTITION BY site_code ORDER BY processed_at DESC) <= 3 ORDER BY site_code, "
             "processed_at DESC")
         report = {"current_release": publishing.current_release(settings),

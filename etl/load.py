@@ -1,7 +1,8 @@
 """Load one delivery: extract every file through the site mapping, then write it to
 ``raw`` and ``meta`` in one transaction (all of the delivery, or nothing of it).
 
-Row accounting is exact per (file, table): rows read = rows loaded + rows quarantined.
+Row accounting is exact per extract (a file or sheet feeding one table): rows read =
+rows loaded + rows skipped + rows quarantined; rows no extract selects are quarantined.
 """
 
 from collections import Counter
@@ -11,29 +12,37 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Connection
 
-from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, map_extract
+from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, UNIT_ID, map_extract
 from etl.db import transaction
 from etl.errors import DeliveryRejected
-from etl.extract import read_source
+from etl.extract import Source, read_source
+from etl.extract.sdtm import add_supplemental
+from etl.extract.shape import attach, select_rows, skip_and_unpivot
 from etl.inbox import Delivery
 from etl.mapping import Extract, LoadedMapping, SiteMapping
+from etl.reference import cross_checks
 from etl.snapshot import MergeCounts, content_columns, merge_snapshot
 from models.base import metadata
 
 
 @dataclass
 class FileReport:
-    """What became of one source file's rows for one canonical table."""
+    """What became of one extract's rows: a source file (or sheet) feeding one table.
+
+    ``target_table`` None is the line for rows of the file that no extract selects.
+    """
 
     file_name: str
-    table: str
+    file_sha256: str
+    table: str | None
     rows_read: int
+    rows_skipped: int = 0
     rows_loaded: int = 0
     quarantined: Counter = field(default_factory=Counter)
 
     @property
     def rows_quarantined(self) -> int:
-        return self.rows_read - self.rows_loaded
+        return sum(self.quarantined.values())
 
 
 @dataclass
@@ -54,6 +63,10 @@ class Extracted:
     files: list[FileReport]
 
 
+EXTRACT_NO = "extract_no"
+ISSUE_FRAME_COLUMNS = [*ISSUE_COLUMNS, EXTRACT_NO, "target_table", "source_file"]
+
+
 def required_source_columns(mapping: SiteMapping, extract: Extract) -> set[str]:
     columns = {mapping.patient_id_column(extract)}
     for spec in extract.fields.values():
@@ -61,48 +74,110 @@ def required_source_columns(mapping: SiteMapping, extract: Extract) -> set[str]:
     return columns
 
 
+class SourceCache:
+    """Each file (or sheet) of a delivery is read once, however many extracts use it."""
+
+    def __init__(self, mapping: SiteMapping, delivery: Delivery) -> None:
+        self._mapping, self._delivery = mapping, delivery
+        self._sources: dict[tuple[str | None, str | None], Source] = {}
+
+    def get(self, file: str | None, sheet: str | None = None) -> Source:
+        if (file, sheet) not in self._sources:
+            self._sources[file, sheet] = read_source(self._mapping, self._delivery, file, sheet)
+        return self._sources[file, sheet]
+
+    def sources(self) -> list[Source]:
+        return list(self._sources.values())
+
+
 def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> Extracted:
-    """Read and map every file of the delivery; structural faults reject it whole."""
+    """Read and map every extract of the delivery; structural faults reject it whole."""
     mapping = loaded.mapping
     today = delivery.export_date or datetime.now(UTC).date()
-    base = delivery.path if delivery.path.is_dir() else delivery.path.parent
-    sources: dict[str, pd.DataFrame] = {}
+    cache = SourceCache(mapping, delivery)
     per_table: dict[str, list[pd.DataFrame]] = {}
     issue_frames: list[pd.DataFrame] = []
     reports: list[FileReport] = []
-    for extract in mapping.extracts:
-        if extract.file not in sources:
-            sources[extract.file] = read_source(mapping, base, extract.file)
-        source = sources[extract.file]
-        missing = sorted(required_source_columns(mapping, extract) - set(source.columns))
+    claimed: dict[str, list[pd.Series]] = {}
+    for number, extract in enumerate(mapping.extracts):
+        source = cache.get(extract.file, extract.sheet)
+        frame = _with_related(cache, source, extract)
+        missing = sorted(required_source_columns(mapping, extract) - set(frame.columns))
         if missing:
             raise DeliveryRejected(
-                f"{delivery.name}/{extract.file}: required column(s) missing: "
+                f"{delivery.name}/{source.label}: required column(s) missing: "
                 f"{', '.join(missing)} (site mapping {loaded.path}); found: "
-                f"{', '.join(c for c in source.columns if c != SOURCE_ROW)}"
+                f"{', '.join(c for c in source.frame.columns if c != SOURCE_ROW)}"
             )
-        mapped = map_extract(source, extract, mapping, key, today)
-        provenance = {"source_file": extract.file,
-                      "source_file_sha256": delivery.file_sha256[extract.file]}
-        per_table.setdefault(extract.table, []).append(mapped.rows.assign(**provenance))
-        issue_frames.append(mapped.issues.assign(target_table=extract.table, **provenance))
-        reports.append(FileReport(extract.file, extract.table, rows_read=len(source)))
+        shaped = skip_and_unpivot(select_rows(frame, extract, source.label), extract,
+                                  source.label)
+        claimed.setdefault(source.label, []).append(shaped.selected_rows)
+        mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
+        rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse
+                           else (mapped.rows, 0))
+        provenance = {"source_file": source.label, "source_file_sha256": source.sha256}
+        per_table.setdefault(extract.table, []).append(rows.assign(extract_no=number,
+                                                                   **provenance))
+        issue_frames.append(mapped.issues.assign(extract_no=number, target_table=extract.table,
+                                                 source_file=source.label))
+        reports.append(FileReport(source.label, source.sha256, extract.table,
+                                  rows_read=shaped.units_read, rows_skipped=shaped.units_skipped,
+                                  rows_loaded=collapsed))
+    issue_frames += _unclaimed_rows(cache, claimed, reports)
 
     tables: dict[str, pd.DataFrame] = {}
     for table_name, frames in per_table.items():
-        rows = pd.concat(frames, ignore_index=True)
-        rows, duplicates = _separate_duplicates(table_name, rows)
+        rows, duplicates = _separate_duplicates(table_name, pd.concat(frames, ignore_index=True))
         tables[table_name] = rows
         issue_frames.append(duplicates)
-    issues = pd.concat([f for f in issue_frames if not f.empty] or [_no_issues()],
-                       ignore_index=True)
+    issue_frames += cross_check(tables)
+    issues = pd.concat([f[ISSUE_FRAME_COLUMNS] for f in issue_frames if not f.empty]
+                       or [pd.DataFrame(columns=ISSUE_FRAME_COLUMNS)], ignore_index=True)
     _account(reports, tables, issues)
     return Extracted(tables=tables, issues=issues, files=reports)
 
 
-def _no_issues() -> pd.DataFrame:
-    return pd.DataFrame(columns=[*ISSUE_COLUMNS, "target_table", "source_file",
-                                 "source_file_sha256"])
+def _with_related(cache: SourceCache, source: Source, extract: Extract) -> pd.DataFrame:
+    """The source frame with its supplemental qualifiers and joined files attached."""
+    frame = source.frame
+    if extract.supplemental:
+        supplemental = cache.get(extract.supplemental)
+        frame = add_supplemental(frame, supplemental.frame, supplemental.label)
+    for join in extract.join:
+        other = cache.get(join.file, join.sheet)
+        frame = attach(frame, other.frame, join, source.label, other.label)
+    return frame
+
+
+def _collapse(table_name: str, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Several source rows describing one record (an exam repeated on each of its lesion
+    rows): identical records merge into the first; the merged rows count as loaded."""
+    table = metadata.tables[f"raw.{table_name}"]
+    content = [c for c in content_columns(table) if c in rows.columns]
+    repeated = rows.duplicated(subset=content, keep="first")
+    return rows[~repeated].reset_index(drop=True), int(repeated.sum())
+
+
+def _unclaimed_rows(cache: SourceCache, claimed: dict[str, list[pd.Series]],
+                    reports: list[FileReport]) -> list[pd.DataFrame]:
+    """Rows of a file that no extract selects are quarantined, never silently dropped."""
+    frames = []
+    for source in cache.sources():
+        if source.label not in claimed:
+            continue  # read only as a joined or supplemental file
+        taken = pd.concat(claimed[source.label])
+        rows = source.frame.loc[~source.frame[SOURCE_ROW].isin(taken), SOURCE_ROW]
+        report = FileReport(source.label, source.sha256, None, rows_read=len(rows))
+        reports.append(report)
+        if rows.empty:
+            continue
+        frames.append(pd.DataFrame({
+            SOURCE_ROW: rows.to_numpy(), UNIT_ID: rows.to_numpy(), "reason_code": "not_mapped",
+            "column_name": None, "source_value": None,
+            "message": "no extract of the site mapping selects this row (where / form)",
+            EXTRACT_NO: -1, "target_table": None, "source_file": source.label,
+        }))
+    return frames
 
 
 def _separate_duplicates(table_name: str, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -116,32 +191,67 @@ def _separate_duplicates(table_name: str, rows: pd.DataFrame) -> tuple[pd.DataFr
     conflicting = distinct.duplicated(subset=key, keep=False)
     keep = distinct[~conflicting]
     issues = pd.concat([
-        _duplicate_issues(rows[exact], table_name, "duplicate_record",
-                          "an exact copy of an earlier row (counted once)"),
-        _duplicate_issues(distinct[conflicting], table_name, "conflicting_record",
-                          f"same {', '.join(key)} as another row with different values"),
+        _row_issues(rows[exact], table_name, "duplicate_record",
+                    "an exact copy of an earlier row (counted once)"),
+        _row_issues(distinct[conflicting], table_name, "conflicting_record",
+                    f"same {', '.join(key)} as another row with different values"),
     ], ignore_index=True)
     return keep.reset_index(drop=True), issues
 
 
-def _duplicate_issues(rows: pd.DataFrame, table_name: str, reason: str, message: str
-                      ) -> pd.DataFrame:
+def _row_issues(rows: pd.DataFrame, table_name: str, reason: str, message: str,
+                column: str | None = None, values: pd.Series | None = None) -> pd.DataFrame:
     return pd.DataFrame({
-        SOURCE_ROW: rows[SOURCE_ROW], "reason_code": reason, "column_name": None,
-        "source_value": None, "message": message, "target_table": table_name,
-        "source_file": rows["source_file"], "source_file_sha256": rows["source_file_sha256"],
-    })
+        SOURCE_ROW: rows[SOURCE_ROW], UNIT_ID: rows[UNIT_ID], "reason_code": reason,
+        "column_name": column,
+        "source_value": values.astype("string") if values is not None else None,
+        "message": message, EXTRACT_NO: rows[EXTRACT_NO], "target_table": table_name,
+        "source_file": rows["source_file"],
+    }, index=rows.index)
+
+
+def cross_check(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """Per-patient date rules across tables (``etl/reference/cross_checks.csv``), e.g. a
+    death recorded before a treatment cycle. The row of ``table`` is quarantined."""
+    frames = []
+    for check in cross_checks():
+        rows, others = tables.get(check.table), tables.get(check.other_table)
+        if rows is None or others is None or rows.empty or others.empty:
+            continue
+        by_patient = others.groupby("patient_pseudonym")[check.other_field]
+        on_or_after = check.must_be == "on_or_after"
+        bound = (by_patient.max() if on_or_after else by_patient.min()).rename("bound")
+        dates = pd.to_datetime(rows[check.field])
+        limits = pd.to_datetime(rows["patient_pseudonym"].map(bound))
+        broken = (dates < limits) if on_or_after else (dates > limits)
+        broken = broken.fillna(False)
+        if not broken.any():
+            continue
+        bad = rows[broken]
+        frames.append(_row_issues(
+            bad, check.table, check.reason_code,
+            f"{check.why} ({check.other_table}.{check.other_field} "
+            f"{'later' if on_or_after else 'earlier'}: "
+            + bad["patient_pseudonym"].map(bound).astype("string") + ")",
+            column=check.field, values=bad[check.field]))
+        tables[check.table] = rows[~broken].reset_index(drop=True)
+    return frames
 
 
 def _account(reports: list[FileReport], tables: dict[str, pd.DataFrame],
              issues: pd.DataFrame) -> None:
+    """Loaded and quarantined units per extract, counted from what actually happened."""
+    loaded = Counter()
+    for rows in tables.values():
+        loaded.update(rows[EXTRACT_NO].tolist())
+    for number, report in enumerate(r for r in reports if r.table is not None):
+        report.rows_loaded += loaded[number]
+        mine = issues[issues[EXTRACT_NO] == number].drop_duplicates(subset=[UNIT_ID])
+        report.quarantined = Counter(mine["reason_code"])
     for report in reports:
-        rows = tables[report.table]
-        report.rows_loaded = int((rows["source_file"] == report.file_name).sum())
-        mine = issues[(issues["source_file"] == report.file_name)
-                      & (issues["target_table"] == report.table)]
-        first_reason = mine.drop_duplicates(subset=[SOURCE_ROW])
-        report.quarantined = Counter(first_reason["reason_code"])
+        if report.table is None:
+            mine = issues[(issues[EXTRACT_NO] == -1) & (issues["source_file"] == report.file_name)]
+            report.quarantined = Counter(mine["reason_code"])
 
 
 def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
@@ -152,10 +262,10 @@ def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
         delivery_id = _insert_delivery(connection, run_id, delivery, "loaded", extracted.files,
                                        None, now)
         for table_name, rows in extracted.tables.items():
-            provenance = rows.assign(load_id=delivery_id)
+            provenance = rows.drop(columns=[UNIT_ID, EXTRACT_NO]).assign(load_id=delivery_id)
             report.merges[table_name] = merge_snapshot(connection, table_name, delivery.site,
                                                        provenance, delivery_id, now)
-        _insert_files(connection, delivery_id, delivery, extracted.files)
+        _insert_files(connection, delivery_id, extracted.files)
         _insert_quarantine(connection, delivery_id, delivery.site, extracted.issues)
         _update_record_counts(connection, delivery_id, report.merges)
     return report
@@ -172,24 +282,26 @@ def _insert_delivery(connection: Connection, run_id: str, delivery: Delivery, st
                      files: list[FileReport], message: str | None, now: datetime) -> int:
     read = sum(f.rows_read for f in files)
     loaded = sum(f.rows_loaded for f in files)
+    skipped = sum(f.rows_skipped for f in files)
     return connection.exec_driver_sql(
         "INSERT INTO meta.delivery (run_id, site_code, delivery_name, export_date, "
-        "content_sha256, status, rows_read, rows_loaded, rows_quarantined, records_inserted, "
-        "records_updated, records_withdrawn, message, processed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?) RETURNING delivery_id",
+        "content_sha256, status, rows_read, rows_loaded, rows_skipped, rows_quarantined, "
+        "records_inserted, records_updated, records_withdrawn, message, processed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?) RETURNING delivery_id",
         (run_id, delivery.site, delivery.name, delivery.export_date, delivery.content_sha256,
-         status, read, loaded, read - loaded, message, now),
+         status, read, loaded, skipped, sum(f.rows_quarantined for f in files), message,
+         now),
     ).scalar_one()
 
 
-def _insert_files(connection: Connection, delivery_id: int, delivery: Delivery,
-                  files: list[FileReport]) -> None:
+def _insert_files(connection: Connection, delivery_id: int, files: list[FileReport]) -> None:
     for report in files:
         connection.exec_driver_sql(
             "INSERT INTO meta.delivery_file (delivery_id, file_name, file_sha256, target_table, "
-            "rows_read, rows_loaded, rows_quarantined) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (delivery_id, report.file_name, delivery.file_sha256[report.file_name],
-             report.table, report.rows_read, report.rows_loaded, report.rows_quarantined),
+            "rows_read, rows_loaded, rows_skipped, rows_quarantined) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (delivery_id, report.file_name, report.file_sha256, report.table, report.rows_read,
+             report.rows_loaded, report.rows_skipped, report.rows_quarantined),
         )
 
 

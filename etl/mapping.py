@@ -13,16 +13,18 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import Boolean
+from sqlalchemy import Boolean, Column, Integer
 
 import models  # noqa: F401  (registers the raw tables)
 from etl.config import PACKAGE_DIR, Settings
 from etl.errors import ConfigurationError
+from etl.reference import vocabulary
 from models.base import metadata
 
 PACKAGED_SITES_DIR = PACKAGE_DIR / "sites"
-FormatFamily = Literal["delimited"]
+FormatFamily = Literal["delimited", "excel", "redcap", "sdtm"]
 CodeValue = str | bool | int
+ISO8601 = "ISO8601"  # date_format value: ISO 8601 dates, possibly partial or with a time
 
 
 class Strict(BaseModel):
@@ -34,18 +36,32 @@ class FieldMap(Strict):
 
     column: str | None = None
     constant: CodeValue | None = None
+    checkbox: str | None = None
+    option: str | None = None
+    if_missing: str | None = None
+    pattern: str | None = None
+    labels: bool = False
     codes: str | None = None
+    accept_canonical: bool = False
     unit: str | None = None
     unit_column: str | None = None
     date_format: str | None = None
+    partial_dates: Literal["reject", "first_day"] = "reject"
+    year_only: bool = False
     qualifier: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "FieldMap":
-        if (self.column is None) == (self.constant is None):
-            raise ValueError("give exactly one of 'column' (a source column) or 'constant'")
+        sources = [s for s in (self.column, self.constant, self.checkbox) if s is not None]
+        if len(sources) != 1:
+            raise ValueError("give exactly one of 'column' (a source column), 'constant', "
+                             "or 'checkbox' (a REDCap checkbox field, with 'option')")
+        if (self.checkbox is None) != (self.option is None):
+            raise ValueError("'checkbox' and 'option' (the choice label) go together")
         if self.unit and self.unit_column:
             raise ValueError("give 'unit' (fixed) or 'unit_column' (per row), not both")
+        if self.pattern is not None and re.compile(self.pattern).groups != 1:
+            raise ValueError("'pattern' needs exactly one capturing group: the value")
         return self
 
 
@@ -54,12 +70,62 @@ def _field_shorthand(value: object) -> object:
     return {"column": value} if isinstance(value, str) else value
 
 
+class UnpivotColumn(Strict):
+    """One wide source column: the key it stands for and, for measurements, its unit."""
+
+    key: CodeValue
+    unit: str | None = None
+
+
+class Unpivot(Strict):
+    """Wide to long: each non-empty cell of the listed columns becomes one record."""
+
+    key_field: str
+    value_field: str
+    columns: dict[str, UnpivotColumn] = Field(default_factory=dict)
+    matching: str | None = None
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _expand(cls, columns: dict) -> dict:
+        return {name: spec if isinstance(spec, dict) else {"key": spec}
+                for name, spec in (columns or {}).items()}
+
+    @model_validator(mode="after")
+    def _some_columns(self) -> "Unpivot":
+        if bool(self.columns) == (self.matching is not None):
+            raise ValueError("give 'columns' (source column -> key) or 'matching' (a regular "
+                             "expression whose group is the key), one of the two")
+        if self.matching is not None and re.compile(self.matching).groups != 1:
+            raise ValueError("'matching' needs exactly one capturing group: the key")
+        return self
+
+
+class Join(Strict):
+    """Bring columns of another file of the delivery onto each row (many rows to one)."""
+
+    file: str
+    sheet: str | None = None
+    match: dict[str, str]  # this file's column -> the joined file's column
+    where: dict[str, str | list[str]] = Field(default_factory=dict)
+    columns: list[str]
+
+
 class Extract(Strict):
-    """One source file feeding one canonical table."""
+    """One source file (or sheet) feeding one canonical table."""
 
     table: str
-    file: str
+    file: str | None = None
+    sheet: str | None = None
+    form: str | None = None
     patient_id: str | None = None
+    where: dict[str, str | list[str]] = Field(default_factory=dict)
+    where_not_empty: list[str] = Field(default_factory=list)
+    skip_empty: list[str] = Field(default_factory=list)
+    collapse: bool = False
+    supplemental: str | None = None
+    join: list[Join] = Field(default_factory=list)
+    unpivot: Unpivot | None = None
     fields: dict[str, FieldMap]
 
     @field_validator("fields", mode="before")
@@ -67,13 +133,21 @@ class Extract(Strict):
     def _expand(cls, fields: dict) -> dict:
         return {name: _field_shorthand(spec) for name, spec in (fields or {}).items()}
 
+    @property
+    def source_label(self) -> str:
+        name = self.file or "(delivery file)"
+        return f"{name}[{self.sheet}]" if self.sheet else name
 
-class DelimitedOptions(Strict):
+
+class ReaderOptions(Strict):
+    """How the centre writes its files; which keys apply depends on the format family."""
+
     encoding: str = "utf-8"
     delimiter: str = ","
     decimal: Literal[".", ","] = "."
     quote: str = '"'
     missing: list[str] = Field(default_factory=lambda: [""])
+    dictionary: str | None = None
 
 
 class DeliveryNaming(Strict):
@@ -98,7 +172,7 @@ class SiteMapping(Strict):
     name: str
     format: FormatFamily
     delivery: DeliveryNaming
-    reader: DelimitedOptions = Field(default_factory=DelimitedOptions)
+    reader: ReaderOptions = Field(default_factory=ReaderOptions)
     date_format: str = "%Y-%m-%d"
     patient_id: str
     codes: dict[str, dict[str, CodeValue]] = Field(default_factory=dict)
@@ -107,32 +181,85 @@ class SiteMapping(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "SiteMapping":
         problems: list[str] = []
+        if self.format == "redcap" and not self.reader.dictionary:
+            problems.append("reader.dictionary: a REDCap mapping names its data dictionary file")
         for index, extract in enumerate(self.extracts):
-            where = f"extracts[{index}] ({extract.file} -> {extract.table})"
+            where = f"extracts[{index}] ({extract.source_label} -> {extract.table})"
+            problems += [f"{where}: {p}" for p in self._family_problems(extract)]
             table = metadata.tables.get(f"raw.{extract.table}")
             if table is None:
                 problems.append(f"{where}: unknown table {extract.table!r}; "
                                 f"expected one of {sorted(raw_table_names())}")
                 continue
+            mapped = set(extract.fields)
+            if extract.unpivot is not None:
+                mapped |= {extract.unpivot.key_field, extract.unpivot.value_field}
+                problems += [f"{where}.unpivot: table {extract.table} has no field {name!r}"
+                             for name in (extract.unpivot.key_field, extract.unpivot.value_field)
+                             if name not in table.c]
             for field_name, spec in extract.fields.items():
                 if field_name not in table.c:
                     problems.append(f"{where}: table {extract.table} has no field {field_name!r}")
-                if (field_name in table.c and isinstance(table.c[field_name].type, Boolean)
-                        and not spec.codes):
-                    problems.append(f"{where}.{field_name}: a yes/no field needs 'codes' "
-                                    "(a code list mapping the centre's words to true/false)")
-                if spec.codes and spec.codes not in self.codes:
-                    problems.append(f"{where}.{field_name}: code list {spec.codes!r} is not "
-                                    "defined under 'codes'")
-                if spec.qualifier and spec.qualifier not in table.c:
-                    problems.append(f"{where}.{field_name}: qualifier field "
-                                    f"{spec.qualifier!r} is not in table {extract.table}")
-            missing = sorted(required_fields(extract.table) - set(extract.fields))
+                    continue
+                problems += [f"{where}.{field_name}: {p}"
+                             for p in self._field_problems(table.c[field_name], spec)]
+            missing = sorted(required_fields(extract.table) - mapped)
             if missing:
                 problems.append(f"{where}: required fields not mapped: {', '.join(missing)}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _family_problems(self, extract: Extract) -> list[str]:
+        problems = []
+        if self.format == "excel" and not extract.sheet:
+            problems.append("an Excel extract names its 'sheet'")
+        if self.format != "excel" and (extract.sheet or any(j.sheet for j in extract.join)):
+            problems.append("'sheet' applies to Excel workbooks only")
+        if self.format != "redcap" and extract.form:
+            problems.append("'form' applies to REDCap exports only")
+        if self.format != "sdtm" and extract.supplemental:
+            problems.append("'supplemental' (SUPPQUAL) applies to SDTM datasets only")
+        if self.format != "redcap" and any(s.labels or s.checkbox
+                                           for s in extract.fields.values()):
+            problems.append("'labels' and 'checkbox' need a REDCap data dictionary")
+        return problems
+
+    def _field_problems(self, column: Column, spec: FieldMap) -> list[str]:
+        problems = []
+        is_yes_no = isinstance(column.type, Boolean)
+        if is_yes_no and not spec.codes and not spec.checkbox:
+            problems.append("a yes/no field needs 'codes' (a code list mapping the centre's "
+                            "words to true/false) or 'checkbox'")
+        if spec.codes and spec.codes not in self.codes:
+            problems.append(f"code list {spec.codes!r} is not defined under 'codes'")
+        elif spec.codes:
+            problems += self._code_list_problems(column, spec.codes)
+        if spec.accept_canonical and "vocabulary" not in column.info:
+            problems.append("'accept_canonical' needs a field with a canonical vocabulary")
+        if spec.qualifier and spec.qualifier not in column.table.c:
+            problems.append(f"qualifier field {spec.qualifier!r} is not in table "
+                            f"{column.table.name}")
+        if spec.year_only and not isinstance(column.type, Integer):
+            problems.append("'year_only' reduces a date to its year: the field must be a year")
+        return problems
+
+    def _code_list_problems(self, column: Column, code_list: str) -> list[str]:
+        """Decoded values must be canonical: booleans for yes/no fields, else vocabulary codes."""
+        values = set(self.codes[code_list].values())
+        if isinstance(column.type, Boolean):
+            wrong = sorted(str(v) for v in values if not isinstance(v, bool))
+            expected = "true or false"
+        elif "vocabulary" in column.info:
+            name = column.info["vocabulary"]
+            allowed = vocabulary(name)
+            wrong = sorted(str(v) for v in values if str(v) not in allowed)
+            expected = f"one of {sorted(allowed)} (dbt_project/seeds/{name}.csv)"
+        else:
+            return []
+        if not wrong:
+            return []
+        return [f"code list {code_list!r} maps to {', '.join(wrong)}; expected {expected}"]
 
     def patient_id_column(self, extract: Extract) -> str:
         return extract.patient_id or self.patient_id

@@ -76,10 +76,14 @@ def _load_one(connection: Connection, loaded: LoadedMapping, delivery: Delivery,
         return record_rejection(connection, run_id, delivery, str(rejection), utc_now())
     report = write_delivery(connection, run_id, delivery, extracted, utc_now())
     for file in report.files:
+        if file.table is None and file.rows_read == 0:
+            continue
         reasons = ", ".join(f"{reason} {count}" for reason, count in
                             sorted(file.quarantined.items()))
-        say(f"  {file.file_name} -> raw.{file.table}: read {file.rows_read}, "
-            f"loaded {file.rows_loaded}, quarantined {file.rows_quarantined}"
+        target = f"raw.{file.table}" if file.table else "(selected by no extract)"
+        skipped = f", skipped {file.rows_skipped} (empty)" if file.rows_skipped else ""
+        say(f"  {file.file_name} -> {target}: read {file.rows_read}, "
+            f"loaded {file.rows_loaded}{skipped}, quarantined {file.rows_quarantined}"
             + (f" ({reasons})" if reasons else ""))
     for table, counts in report.merges.items():
         say(f"  raw.{table}: {counts.inserted} new, {counts.updated} changed, "

@@ -81,6 +81,7 @@ class Delivery(Base):
     rows_read: Mapped[int] = mapped_column(BigInteger, nullable=False)
     rows_loaded: Mapped[int] = mapped_column(BigInteger, nullable=False)
     rows_quarantined: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    rows_skipped: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     records_inserted: Mapped[int] = mapped_column(BigInteger, nullable=False)
     records_updated: Mapped[int] = mapped_column(BigInteger, nullable=False)
     records_withdrawn: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -89,11 +90,18 @@ class Delivery(Base):
 
 
 class DeliveryFile(Base):
-    """One file of a delivery and its row accounting: read = loaded + quarantined."""
+    """One extract of a delivery file (or sheet) and its row accounting.
+
+    read = loaded + skipped + quarantined. Skipped rows carry no record by design (an
+    unanswered questionnaire item, a test marked not done). ``target_table`` is null on
+    the line that counts rows no extract of the mapping selects (all quarantined).
+    """
 
     __tablename__ = "delivery_file"
     __table_args__ = (
-        CheckConstraint("rows_read = rows_loaded + rows_quarantined", name="rows_reconcile"),
+        CheckConstraint(
+            "rows_read = rows_loaded + rows_skipped + rows_quarantined", name="rows_reconcile"
+        ),
         {"schema": SCHEMA},
     )
 
@@ -106,9 +114,10 @@ class DeliveryFile(Base):
     delivery_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     file_name: Mapped[str] = mapped_column(String, nullable=False)
     file_sha256: Mapped[str] = mapped_column(String, nullable=False)
-    target_table: Mapped[str] = mapped_column(String, nullable=False)
+    target_table: Mapped[str | None] = mapped_column(String)
     rows_read: Mapped[int] = mapped_column(BigInteger, nullable=False)
     rows_loaded: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    rows_skipped: Mapped[int] = mapped_column(BigInteger, nullable=False)
     rows_quarantined: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
@@ -130,7 +139,7 @@ class QuarantinedRow(Base):
     site_code: Mapped[str] = mapped_column(String, nullable=False)
     source_file: Mapped[str] = mapped_column(String, nullable=False)
     source_row: Mapped[int] = mapped_column(Integer, nullable=False)
-    target_table: Mapped[str] = mapped_column(String, nullable=False)
+    target_table: Mapped[str | None] = mapped_column(String)
     reason_code: Mapped[str] = mapped_column(String, nullable=False)
     column_name: Mapped[str | None] = mapped_column(String)
     source_value: Mapped[str | None] = mapped_column(Text)

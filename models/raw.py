@@ -35,9 +35,13 @@ from models.base import Base
 SCHEMA = "raw"
 
 
-def coded(source_column: str) -> dict:
-    """Column info of a field mapped through a code list; the source text is kept."""
-    return {"source": source_column}
+def coded(source_column: str, vocabulary: str) -> dict:
+    """Column info of a field mapped through a code list; the source text is kept.
+
+    ``vocabulary`` names the canonical code list (a dbt seed in ``dbt_project/seeds``,
+    its first column holds the codes) that every decoded value must belong to.
+    """
+    return {"source": source_column, "vocabulary": vocabulary}
 
 
 def measured(unit: str | None, quantity: str) -> dict:
@@ -77,6 +81,7 @@ class RawRecord(Base):
     is_withdrawn: Mapped[bool] = mapped_column(Boolean, nullable=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     patient_pseudonym: Mapped[str] = mapped_column(String, nullable=False)
+    dates_imputed: Mapped[str | None] = mapped_column(String)
 
 
 class Patient(RawRecord):
@@ -85,29 +90,35 @@ class Patient(RawRecord):
     __tablename__ = "patient"
     __table_args__ = {"schema": SCHEMA, "info": {"natural_key": ["patient_pseudonym"]}}
 
-    sex: Mapped[str | None] = mapped_column(String, info=coded("sex_source"))
+    sex: Mapped[str | None] = mapped_column(String, info=coded("sex_source", "sexes"))
     sex_source: Mapped[str | None] = mapped_column(String)
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)
     diagnosis_date: Mapped[date | None] = mapped_column(Date)
-    primary_origin: Mapped[str | None] = mapped_column(String, info=coded("primary_origin_source"))
+    primary_origin: Mapped[str | None] = mapped_column(
+        String, info=coded("primary_origin_source", "primary_origins")
+    )
     primary_origin_source: Mapped[str | None] = mapped_column(String)
-    who_grade: Mapped[str | None] = mapped_column(String, info=coded("who_grade_source"))
+    who_grade: Mapped[str | None] = mapped_column(
+        String, info=coded("who_grade_source", "who_grades")
+    )
     who_grade_source: Mapped[str | None] = mapped_column(String)
     ki67_percent: Mapped[float | None] = mapped_column(Double, info={"source": "ki67_source"})
     ki67_qualifier: Mapped[str | None] = mapped_column(String)
     ki67_source: Mapped[str | None] = mapped_column(String)
     krenning_score: Mapped[int | None] = mapped_column(SmallInteger)
     bone_metastases: Mapped[bool | None] = mapped_column(
-        Boolean, info=coded("bone_metastases_source")
+        Boolean, info={"source": "bone_metastases_source"}
     )
     bone_metastases_source: Mapped[str | None] = mapped_column(String)
     liver_metastases: Mapped[bool | None] = mapped_column(
-        Boolean, info=coded("liver_metastases_source")
+        Boolean, info={"source": "liver_metastases_source"}
     )
     liver_metastases_source: Mapped[str | None] = mapped_column(String)
     lymph_node_metastases: Mapped[bool | None] = mapped_column(Boolean)
     lung_metastases: Mapped[bool | None] = mapped_column(Boolean)
-    tumour_burden: Mapped[str | None] = mapped_column(String, info=coded("tumour_burden_source"))
+    tumour_burden: Mapped[str | None] = mapped_column(
+        String, info=coded("tumour_burden_source", "tumour_burdens")
+    )
     tumour_burden_source: Mapped[str | None] = mapped_column(String)
 
 
@@ -127,9 +138,9 @@ class TreatmentCycle(RawRecord):
     )
     activity_source_value: Mapped[str | None] = mapped_column(String)
     activity_source_unit: Mapped[str | None] = mapped_column(String)
-    agent: Mapped[str | None] = mapped_column(String, info=coded("agent_source"))
+    agent: Mapped[str | None] = mapped_column(String, info=coded("agent_source", "agents"))
     agent_source: Mapped[str | None] = mapped_column(String)
-    phase: Mapped[str] = mapped_column(String, nullable=False, info=coded("phase_source"))
+    phase: Mapped[str] = mapped_column(String, nullable=False, info=coded("phase_source", "phases"))
     phase_source: Mapped[str | None] = mapped_column(String)
 
 
@@ -143,7 +154,9 @@ class QlqC30Assessment(RawRecord):
     }
 
     assessment_date: Mapped[date] = mapped_column(Date, nullable=False)
-    instrument: Mapped[str] = mapped_column(String, nullable=False, info=coded("instrument_source"))
+    instrument: Mapped[str] = mapped_column(
+        String, nullable=False, info=coded("instrument_source", "qol_instruments")
+    )
     instrument_source: Mapped[str | None] = mapped_column(String)
 
 
@@ -171,7 +184,9 @@ class PerformanceStatus(RawRecord):
     }
 
     assessment_date: Mapped[date] = mapped_column(Date, nullable=False)
-    scale: Mapped[str] = mapped_column(String, nullable=False)
+    scale: Mapped[str] = mapped_column(
+        String, nullable=False, info={"vocabulary": "performance_scales"}
+    )
     score: Mapped[int] = mapped_column(SmallInteger, nullable=False)
 
 
@@ -185,7 +200,9 @@ class LabResult(RawRecord):
     }
 
     sample_date: Mapped[date] = mapped_column(Date, nullable=False)
-    analyte: Mapped[str] = mapped_column(String, nullable=False, info=coded("analyte_source"))
+    analyte: Mapped[str] = mapped_column(
+        String, nullable=False, info=coded("analyte_source", "lab_analytes")
+    )
     analyte_source: Mapped[str | None] = mapped_column(String)
     value: Mapped[float | None] = mapped_column(Double, info=measured(None, "lab"))
     unit: Mapped[str | None] = mapped_column(String)
@@ -204,7 +221,9 @@ class ImagingExam(RawRecord):
     }
 
     exam_date: Mapped[date] = mapped_column(Date, nullable=False)
-    modality: Mapped[str | None] = mapped_column(String, info=coded("modality_source"))
+    modality: Mapped[str | None] = mapped_column(
+        String, info=coded("modality_source", "imaging_modalities")
+    )
     modality_source: Mapped[str | None] = mapped_column(String)
 
 
@@ -219,16 +238,18 @@ class LesionMeasurement(RawRecord):
 
     exam_date: Mapped[date] = mapped_column(Date, nullable=False)
     lesion_id: Mapped[str] = mapped_column(String, nullable=False)
-    organ: Mapped[str | None] = mapped_column(String, info=coded("organ_source"))
+    organ: Mapped[str | None] = mapped_column(String, info=coded("organ_source", "organs"))
     organ_source: Mapped[str | None] = mapped_column(String)
-    is_target: Mapped[bool | None] = mapped_column(Boolean, info=coded("is_target_source"))
+    is_target: Mapped[bool | None] = mapped_column(Boolean, info={"source": "is_target_source"})
     is_target_source: Mapped[str | None] = mapped_column(String)
     diameter_mm: Mapped[float | None] = mapped_column(Double, info=measured("mm", "diameter"))
     diameter_source_value: Mapped[str | None] = mapped_column(String)
     diameter_source_unit: Mapped[str | None] = mapped_column(String)
-    is_new: Mapped[bool | None] = mapped_column(Boolean, info=coded("is_new_source"))
+    is_new: Mapped[bool | None] = mapped_column(Boolean, info={"source": "is_new_source"})
     is_new_source: Mapped[str | None] = mapped_column(String)
-    is_measured: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    is_measured: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, info={"present_if_filled": "diameter_mm"}
+    )
 
 
 class ReportedResponse(RawRecord):
@@ -241,9 +262,13 @@ class ReportedResponse(RawRecord):
     }
 
     assessment_date: Mapped[date] = mapped_column(Date, nullable=False)
-    criterion: Mapped[str] = mapped_column(String, nullable=False, info=coded("criterion_source"))
+    criterion: Mapped[str] = mapped_column(
+        String, nullable=False, info=coded("criterion_source", "response_criteria")
+    )
     criterion_source: Mapped[str | None] = mapped_column(String)
-    category: Mapped[str] = mapped_column(String, nullable=False, info=coded("category_source"))
+    category: Mapped[str] = mapped_column(
+        String, nullable=False, info=coded("category_source", "response_categories")
+    )
     category_source: Mapped[str | None] = mapped_column(String)
 
 
@@ -257,7 +282,9 @@ class AdverseEvent(RawRecord):
     }
 
     onset_date: Mapped[date] = mapped_column(Date, nullable=False)
-    term: Mapped[str] = mapped_column(String, nullable=False, info=coded("term_source"))
+    term: Mapped[str] = mapped_column(
+        String, nullable=False, info=coded("term_source", "ctcae_terms")
+    )
     term_source: Mapped[str | None] = mapped_column(String)
     grade: Mapped[int] = mapped_column(SmallInteger, nullable=False)
 
@@ -269,6 +296,6 @@ class VitalStatus(RawRecord):
     __table_args__ = {"schema": SCHEMA, "info": {"natural_key": ["patient_pseudonym"]}}
 
     last_contact_date: Mapped[date | None] = mapped_column(Date)
-    is_dead: Mapped[bool | None] = mapped_column(Boolean, info=coded("is_dead_source"))
+    is_dead: Mapped[bool | None] = mapped_column(Boolean, info={"source": "is_dead_source"})
     is_dead_source: Mapped[str | None] = mapped_column(String)
     death_date: Mapped[date | None] = mapped_column(Date)

@@ -14,12 +14,12 @@ import pandas as pd
 
 from etl.canonical import SOURCE_ROW
 from etl.errors import DeliveryRejected
-from etl.mapping import DelimitedOptions
+from etl.mapping import ReaderOptions
 
 CHUNK = 1 << 20
 
 
-def read_file(path: Path, options: DelimitedOptions) -> pd.DataFrame:
+def read_file(path: Path, options: ReaderOptions) -> pd.DataFrame:
     """All cells as stripped text, missing tokens as NA; ``source_row`` = line number."""
     if not path.is_file():
         raise DeliveryRejected(f"{path}: file missing from the delivery")
@@ -45,7 +45,7 @@ def _transcode(source: Path, target: Path, encoding: str) -> None:
         writer.write(decoder.decode(b"", final=True))
 
 
-def _read_utf8(path: Path, original: Path, options: DelimitedOptions) -> pd.DataFrame:
+def _read_utf8(path: Path, original: Path, options: ReaderOptions) -> pd.DataFrame:
     with duckdb.connect() as connection:
         relation = connection.read_csv(
             str(path), header=True, sep=options.delimiter, quotechar=options.quote,
@@ -57,7 +57,7 @@ def _read_utf8(path: Path, original: Path, options: DelimitedOptions) -> pd.Data
     return frame
 
 
-def _normalise(frame: pd.DataFrame, options: DelimitedOptions) -> pd.DataFrame:
+def _normalise(frame: pd.DataFrame, options: ReaderOptions) -> pd.DataFrame:
     missing = {token.strip() for token in options.missing}
     cleaned = {}
     for name in frame.columns:

@@ -1,12 +1,27 @@
-"""Reference tables read by the loader: unit conversions and plausible value ranges."""
+"""Reference data read by the loader: unit conversions, plausible value ranges, cross-table
+checks and the canonical vocabularies (the dbt seeds, shared with the marts)."""
 
 import csv
+import operator
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from etl.config import REPO_DIR
+
 REFERENCE_DIR = Path(__file__).resolve().parent
+VOCABULARY_DIR = REPO_DIR / "dbt_project" / "seeds"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _decimal(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
 
 
 def normalise_unit(unit: str) -> str:
@@ -25,30 +40,67 @@ class Conversion:
 @cache
 def unit_conversions() -> dict[tuple[str, str], Conversion]:
     """(quantity, normalised source unit) -> conversion, from ``unit_conversions.csv``."""
-    with open(REFERENCE_DIR / "unit_conversions.csv", newline="", encoding="utf-8") as handle:
-        return {
-            (row["quantity"], normalise_unit(row["unit"])): Conversion(
-                canonical_unit=row["canonical_unit"] or None,
-                factor=Decimal(row["factor"]) if row["factor"] else None,
-            )
-            for row in csv.DictReader(handle)
-        }
+    return {
+        (row["quantity"], normalise_unit(row["unit"])): Conversion(
+            canonical_unit=row["canonical_unit"] or None, factor=_decimal(row["factor"])
+        )
+        for row in _rows("unit_conversions.csv")
+    }
+
+
+CONDITION = re.compile(r"^(?P<field>\w+)(?P<op><=|>=|=)(?P<value>.+)$")
+OPERATORS = {"<=": operator.le, ">=": operator.ge, "=": operator.eq}
 
 
 @dataclass(frozen=True)
 class ValueRange:
+    """A plausible range of one field, optionally only for rows meeting ``when``."""
+
     minimum: Decimal | None
     maximum: Decimal | None
+    step: Decimal | None
+    when: tuple[str, str, str] | None  # (field, operator, value), e.g. ("scale", "=", "KPS")
+    why: str
 
 
 @cache
-def value_ranges() -> dict[tuple[str, str], ValueRange]:
-    """(table, field) -> plausible range; values outside are quarantined ``out_of_range``."""
-    with open(REFERENCE_DIR / "value_ranges.csv", newline="", encoding="utf-8") as handle:
-        return {
-            (row["table"], row["field"]): ValueRange(
-                minimum=Decimal(row["minimum"]) if row["minimum"] else None,
-                maximum=Decimal(row["maximum"]) if row["maximum"] else None,
-            )
-            for row in csv.DictReader(handle)
-        }
+def value_ranges() -> dict[tuple[str, str], list[ValueRange]]:
+    """(table, field) -> its ranges; values outside are quarantined ``out_of_range``."""
+    ranges: dict[tuple[str, str], list[ValueRange]] = {}
+    for row in _rows("value_ranges.csv"):
+        when = None
+        if row["when"]:
+            match = CONDITION.match(row["when"])
+            if match is None:
+                raise ValueError(f"value_ranges.csv: cannot read condition {row['when']!r}")
+            when = (match["field"], match["op"], match["value"])
+        ranges.setdefault((row["table"], row["field"]), []).append(ValueRange(
+            minimum=_decimal(row["minimum"]), maximum=_decimal(row["maximum"]),
+            step=_decimal(row["step"]), when=when, why=row["why"],
+        ))
+    return ranges
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A date of one table that must not contradict a date of another, per patient."""
+
+    table: str
+    field: str
+    must_be: str  # on_or_after | on_or_before
+    other_table: str
+    other_field: str
+    reason_code: str
+    why: str
+
+
+@cache
+def cross_checks() -> list[CrossCheck]:
+    return [CrossCheck(**row) for row in _rows("cross_checks.csv")]
+
+
+@cache
+def vocabulary(name: str) -> frozenset[str]:
+    """The canonical codes of a vocabulary: the first column of its dbt seed."""
+    with open(VOCABULARY_DIR / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return frozenset(row[0] for row in list(csv.reader(handle))[1:] if row)

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from etl.canonical import SOURCE_ROW, map_extract
+from etl.canonical import SOURCE_ROW, UNIT_ID, map_extract
 from etl.mapping import SiteMapping
 
 EXPORT = date(2024, 6, 1)
@@ -34,6 +34,7 @@ def mapping(unit: str = "GBq") -> SiteMapping:
 def cycles(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["pid", "datum", "act", "fase"]).astype("string")
     frame[SOURCE_ROW] = range(2, len(frame) + 2)
+    frame[UNIT_ID] = range(len(frame))
     return frame
 
 
@@ -98,6 +99,7 @@ def test_ki67_written_below_detection_keeps_its_qualifier():
     frame = pd.DataFrame({"pid": ["1", "2", "3"], "sex": ["V", "M", None],
                           "ki67": ["<2", "3,3", None]}).astype("string")
     frame[SOURCE_ROW] = [2, 3, 4]
+    frame[UNIT_ID] = [0, 1, 2]
     rows = run(frame, extract=1).rows
     assert list(rows["ki67_percent"].fillna(-1)) == [2.0, 3.3, -1]
     assert list(rows["ki67_qualifier"].fillna("")) == ["<", "", ""]

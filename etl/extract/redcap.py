@@ -1,0 +1,75 @@
+"""REDCap "raw" record exports with their data dictionary.
+
+The records file is delimited text (read by the delimited reader). Choice fields hold
+codes (``2``); what the codes mean comes from the delivery's own data dictionary
+(``1, Male | 2, Female``), never from code: a centre that renumbers its choices keeps
+loading correctly. Checkbox fields arrive as one column per choice
+(``met_site___1`` … ``met_site___4``, ticked ``1``). Rows are identified by record,
+event and repeat instance; a mapping picks a form's rows with ``form:`` (rows whose
+``<form>_complete`` status is filled).
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from etl.errors import DeliveryRejected
+from etl.extract import delimited
+from etl.mapping import ReaderOptions
+
+FIELD = "Variable / Field Name"
+FORM = "Form Name"
+FIELD_TYPE = "Field Type"
+CHOICES = "Choices, Calculations, OR Slider Labels"
+FIXED_CHOICES = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
+CHOICE_TYPES = ("radio", "dropdown", "checkbox")
+
+
+def read_records(path: Path, dictionary_path: Path, options: ReaderOptions
+                 ) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
+    """The records as text cells, and field -> {code: label} from the data dictionary."""
+    return delimited.read_file(path, options), read_choices(dictionary_path, options)
+
+
+def read_choices(path: Path, options: ReaderOptions) -> dict[str, dict[str, str]]:
+    dictionary = delimited.read_file(path, options)
+    missing = {FIELD, FIELD_TYPE, CHOICES} - set(dictionary.columns)
+    if missing:
+        raise DeliveryRejected(f"{path}: not a REDCap data dictionary; missing column(s) "
+                               f"{', '.join(sorted(missing))}")
+    choices: dict[str, dict[str, str]] = {}
+    rows = dictionary[[FIELD, FIELD_TYPE, CHOICES]].astype(object)
+    for field, field_type, text in rows.itertuples(index=False, name=None):
+        if field_type in FIXED_CHOICES:
+            choices[field] = FIXED_CHOICES[field_type]
+        elif field_type in CHOICE_TYPES and isinstance(text, str):
+            choices[field] = _parse_choices(path, field, text)
+    return choices
+
+
+def _parse_choices(path: Path, field: str, text: str) -> dict[str, str]:
+    """``1, Male | 2, Female`` -> {"1": "Male", "2": "Female"} (labels may contain commas)."""
+    parsed = {}
+    for part in text.split("|"):
+        code, comma, label = part.partition(",")
+        if not comma:
+            raise DeliveryRejected(f"{path}: field {field}: cannot read choice {part.strip()!r} "
+                                   "(expected 'code, label')")
+        parsed[code.strip()] = label.strip()
+    return parsed
+
+
+def checkbox_column(choices: dict[str, dict[str, str]], field: str, option: str) -> str:
+    """The export column of one checkbox choice, found by its label in the dictionary."""
+    options = choices.get(field)
+    if options is None:
+        raise DeliveryRejected(f"data dictionary: no choice field {field!r}")
+    codes = [code for code, label in options.items() if label.casefold() == option.casefold()]
+    if not codes:
+        raise DeliveryRejected(f"data dictionary: field {field!r} has no choice {option!r} "
+                               f"(choices: {', '.join(options.values())})")
+    return f"{field}___{codes[0]}".lower().replace("-", "_")
+
+
+def form_status_column(form: str) -> str:
+    return f"{form}_complete"

@@ -1,0 +1,79 @@
+"""CDISC SDTM datasets in SAS transport (XPORT v5) files, one per domain.
+
+Read with pyreadstat. Numeric variables become text without a trailing ``.0`` when whole
+(``EXSEQ`` 1.0 -> ``1``), character variables are stripped, blanks become missing.
+``source_row`` is the record number in the dataset (1 = first record). SUPPQUAL
+datasets (``supplemental:`` in a mapping) are pivoted, one column per ``QNAM``, and
+joined to their parent domain by subject and, for record-level qualifiers, by the
+``IDVAR`` / ``IDVARVAL`` pair.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from etl.canonical import SOURCE_ROW
+from etl.errors import DeliveryRejected
+from etl.mapping import ReaderOptions
+
+SUBJECT = "USUBJID"
+SUPPQUAL_COLUMNS = {SUBJECT, "IDVAR", "IDVARVAL", "QNAM", "QVAL"}
+
+
+def read_dataset(path: Path, options: ReaderOptions) -> pd.DataFrame:
+    try:
+        raw, _ = pyreadstat.read_xport(str(path), encoding=options.encoding)
+    except (pyreadstat.ReadstatError, OSError, UnicodeDecodeError, ValueError) as error:
+        raise DeliveryRejected(f"{path}: not a readable SAS transport (XPORT) file: "
+                               f"{error}") from None
+    missing = {token.strip() for token in options.missing}
+    columns = {}
+    for name in raw.columns:
+        values = raw[name]
+        if pd.api.types.is_numeric_dtype(values):
+            cells = pd.Series([_number_text(v) for v in values], dtype="string")
+        else:
+            cells = values.astype("string").str.strip()
+        columns[str(name).strip()] = cells.mask(cells.isin(missing) | cells.isna())
+    frame = pd.DataFrame(columns, index=range(len(raw)))
+    frame[SOURCE_ROW] = range(1, len(raw) + 1)
+    return frame
+
+
+def _number_text(value: float) -> str | None:
+    if value is None or np.isnan(value):
+        return None
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def add_supplemental(parent: pd.DataFrame, supplemental: pd.DataFrame, label: str
+                     ) -> pd.DataFrame:
+    """The parent domain with one column per supplemental qualifier (``QNAM``)."""
+    missing = SUPPQUAL_COLUMNS - set(supplemental.columns)
+    if missing:
+        raise DeliveryRejected(f"{label}: not a SUPPQUAL dataset; missing "
+                               f"{', '.join(sorted(missing))}")
+    clashes = set(supplemental["QNAM"].dropna()) & (set(parent.columns) - {SUBJECT})
+    if clashes:
+        raise DeliveryRejected(f"{label}: qualifier name(s) {', '.join(sorted(clashes))} "
+                               "clash with variables of the parent domain")
+    result = parent
+    for idvar, group in supplemental.groupby(supplemental["IDVAR"].fillna(""), sort=True):
+        keys = [SUBJECT] + (["IDVARVAL"] if idvar else [])
+        duplicated = group.duplicated(subset=[*keys, "QNAM"], keep=False)
+        if duplicated.any():
+            first = group[duplicated].iloc[0]
+            raise DeliveryRejected(f"{label}: record {int(first[SOURCE_ROW])}: qualifier "
+                                   f"{first['QNAM']} given twice for the same record")
+        wide = group.pivot(index=keys, columns="QNAM", values="QVAL").reset_index()
+        wide.columns.name = None
+        if idvar:
+            if idvar not in result.columns:
+                raise DeliveryRejected(f"{label}: IDVAR {idvar} is not a variable of the parent")
+            wide = wide.rename(columns={"IDVARVAL": idvar})
+            result = result.merge(wide, on=[SUBJECT, idvar], how="left", suffixes=("", "_dup"))
+        else:
+            result = result.merge(wide, on=SUBJECT, how="left")
+    return result

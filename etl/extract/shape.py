@@ -1,0 +1,134 @@
+"""Shape a read source into one extract's rows, as the mapping declares: attach
+supplemental qualifiers and joined files, select the extract's rows, skip rows that
+carry no record, and turn wide files long.
+
+The result has one row per accounting unit (a source row, or one cell of an unpivoted
+wide row), numbered in ``unit_id``; ``skipped`` counts units that carry no record by
+design, so that read = loaded + skipped + quarantined can be checked per extract.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from etl.canonical import (
+    SOURCE_COLUMN,
+    SOURCE_ROW,
+    UNIT_ID,
+    UNPIVOT_KEY,
+    UNPIVOT_UNIT,
+    UNPIVOT_VALUE,
+)
+from etl.errors import DeliveryRejected
+from etl.extract.redcap import form_status_column
+from etl.mapping import Extract, Join, Unpivot
+
+
+@dataclass
+class Shaped:
+    frame: pd.DataFrame  # the extract's units, with ``source_row`` and ``unit_id``
+    selected_rows: pd.Series  # source rows this extract claims (for unclaimed-row accounting)
+    units_read: int
+    units_skipped: int
+
+
+def _matches(frame: pd.DataFrame, where: dict[str, str | list[str]]) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, wanted in where.items():
+        values = [wanted] if isinstance(wanted, str) else wanted
+        mask &= frame[column].isin(values).fillna(False)
+    return mask
+
+
+def select_rows(frame: pd.DataFrame, extract: Extract, label: str) -> pd.DataFrame:
+    """The rows of ``frame`` this extract takes (``where``, ``where_not_empty``, ``form``)."""
+    _require(frame, list(extract.where), label, "where")
+    mask = _matches(frame, extract.where)
+    not_empty = list(extract.where_not_empty)
+    if extract.form:
+        not_empty.append(form_status_column(extract.form))
+    if not_empty:
+        _require(frame, not_empty, label, "form" if extract.form else "where_not_empty")
+        mask &= frame[not_empty].notna().any(axis=1)
+    return frame[mask]
+
+
+def attach(frame: pd.DataFrame, joined: pd.DataFrame, join: Join, label: str,
+           joined_label: str) -> pd.DataFrame:
+    """Left-join ``join.columns`` of another file; each row may match at most one row."""
+    _require(frame, list(join.match), label, "join.match")
+    _require(joined, [*join.match.values(), *join.columns, *join.where], joined_label, "join")
+    right_keys = list(join.match.values())
+    right = joined[[*right_keys, *join.columns]][_matches(joined, join.where)]
+    duplicated = right.duplicated(subset=right_keys, keep=False) & right[right_keys].notna().all(
+        axis=1)
+    if duplicated.any():
+        first = joined.loc[duplicated[duplicated].index[0]]
+        raise DeliveryRejected(
+            f"{joined_label}: row {int(first[SOURCE_ROW])}: {', '.join(right_keys)} = "
+            f"{', '.join(str(first[k]) for k in right_keys)} occurs more than once, so rows of "
+            f"{label} cannot be matched to one row")
+    clashes = (set(join.columns) & set(frame.columns)) - set(join.match)
+    if clashes:
+        raise DeliveryRejected(f"{label}: joined column(s) {', '.join(sorted(clashes))} of "
+                               f"{joined_label} already exist")
+    renamed = right.rename(columns={r: f"joined:{r}" for r in right_keys})
+    merged = frame.merge(renamed, how="left", left_on=list(join.match),
+                         right_on=[f"joined:{r}" for r in right_keys], validate="many_to_one")
+    return merged.drop(columns=[f"joined:{r}" for r in right_keys]).set_index(frame.index)
+
+
+def skip_and_unpivot(frame: pd.DataFrame, extract: Extract, label: str) -> Shaped:
+    """Drop skipped rows (all ``skip_empty`` columns empty) and unpivot wide rows."""
+    selected = frame[SOURCE_ROW]
+    if extract.skip_empty:
+        _require(frame, extract.skip_empty, label, "skip_empty")
+        carries = frame[extract.skip_empty].notna().any(axis=1)
+    else:
+        carries = pd.Series(True, index=frame.index)
+    if extract.unpivot is None:
+        kept = frame[carries].reset_index(drop=True)
+        kept[UNIT_ID] = range(len(kept))
+        return Shaped(kept, selected, units_read=len(frame),
+                      units_skipped=int((~carries).sum()))
+    long, cells = _unpivot(frame[carries], extract.unpivot, label)
+    skipped_rows = int((~carries).sum()) * len(cells)
+    return Shaped(long, selected, units_read=len(frame) * len(cells),
+                  units_skipped=skipped_rows + (int(carries.sum()) * len(cells) - len(long)))
+
+
+def _unpivot(frame: pd.DataFrame, unpivot: Unpivot, label: str
+             ) -> tuple[pd.DataFrame, dict[str, tuple[str, str | None]]]:
+    """One row per non-empty cell of the wide columns: key, value, unit, source column."""
+    if unpivot.matching is not None:
+        pattern = re.compile(unpivot.matching)
+        cells = {c: (m.group(1), None) for c in frame.columns
+                 if (m := pattern.fullmatch(str(c)))}
+        if not cells:
+            raise DeliveryRejected(f"{label}: no column matches {unpivot.matching!r} (unpivot)")
+    else:
+        _require(frame, list(unpivot.columns), label, "unpivot.columns")
+        cells = {c: (str(spec.key), spec.unit) for c, spec in unpivot.columns.items()}
+    others = frame.drop(columns=list(cells))
+    pieces = []
+    for column, (key, unit) in cells.items():
+        filled = frame[column].notna()
+        piece = others[filled].copy()
+        piece[UNPIVOT_KEY] = key
+        piece[UNPIVOT_VALUE] = frame.loc[filled, column]
+        piece[UNPIVOT_UNIT] = unit
+        piece[SOURCE_COLUMN] = column
+        pieces.append(piece)
+    long = pd.concat(pieces).sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True)
+    long[UNIT_ID] = range(len(long))
+    return long, cells
+
+
+def _require(frame: pd.DataFrame, columns: list[str], label: str, key: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DeliveryRejected(
+            f"{label}: column(s) named by the mapping's {key!r} are missing: "
+            f"{', '.join(missing)}; found: "
+            f"{', '.join(c for c in frame.columns if c != SOURCE_ROW)}")
