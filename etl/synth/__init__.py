@@ -1,29 +1,42 @@
 """Synthetic multi-centre deliveries for the demo, tests and benchmarks.
 
-``cohort`` draws centre-neutral clinical truth (patients, cycles, follow-up) from a
-seed; each centre writer renders that truth in the centre's own export format, as the
-site-exports README describes it. Tests compare what the warehouse derives with the
-truth the generator started from. No real patient data is involved anywhere.
+``cohort`` draws centre-neutral clinical truth from a seed; ``nights`` turns it into the
+truth each night's export shows (more follow-up, corrections, withdrawals) and can
+inject faults; each centre writer renders that truth in the centre's own export format,
+as the site-exports README describes it. Tests compare what the warehouse loads and
+derives with the truth the generator started from. No real patient data is involved.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-from etl.synth.cohort import draw_cohort
-from etl.synth.rot import write_rot_delivery
+from etl.synth import bbk, iow, rot, trl
+from etl.synth.nights import Fault, night_truth
 
-WRITERS = {"ROT": write_rot_delivery}
+WRITERS: dict[str, ModuleType] = {"ROT": rot, "BBK": bbk, "IOW": iow, "TRL": trl}
+
+
+@dataclass
+class WrittenDelivery:
+    site: str
+    path: Path
+    faults: list[Fault]
 
 
 def write_deliveries(out: Path, patients: int, seed: int, centres: list[str],
-                     export_date: str) -> list[Path]:
-    """Write one delivery per centre into ``out``; returns the delivery paths."""
+                     export_date: str, night: int = 1, faults: bool = False
+                     ) -> list[WrittenDelivery]:
+    """Write one delivery per centre into ``out`` for night ``night`` (1 = the first
+    export on ``export_date``; each later night is 91 days on, same cohort)."""
     unknown = sorted(set(centres) - set(WRITERS))
     if unknown:
         raise ValueError(f"no synthetic writer for centre(s) {', '.join(unknown)}; "
                          f"available: {', '.join(sorted(WRITERS))}")
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for offset, centre in enumerate(centres):
-        cohort = draw_cohort(patients, seed + offset, export_date)
-        paths.append(WRITERS[centre](cohort, out, export_date))
-    return paths
+    written = []
+    for centre in centres:
+        truth, when, injected = night_truth(centre, patients, seed, export_date, night, faults)
+        path = WRITERS[centre].write(truth, out, when)
+        written.append(WrittenDelivery(centre, path, injected))
+    return written

@@ -13,7 +13,7 @@ import pytest
 
 from etl.pseudonym import pseudonym
 from etl.synth import write_deliveries
-from etl.synth.cohort import draw_cohort
+from etl.synth.nights import night_truth
 from tests.conftest import ROT_SAMPLE_PATIENT_IDS, TEST_KEY
 
 PRRT = str(Path(sys.executable).parent / "prrt")
@@ -39,11 +39,11 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
     assert night.returncode == 0, night.stderr
 
     truth: dict[tuple[str, str], tuple[int, Decimal]] = defaultdict(lambda: (0, Decimal(0)))
-    for patient in draw_cohort(40, 7, EXPORT):
-        for cycle in patient.cycles:
-            key = (pseudonym("ROT", patient.patient_id, TEST_KEY.encode()), cycle.phase)
-            count, total = truth[key]
-            truth[key] = (count + 1, total + cycle.activity_gbq)
+    tables, _, _ = night_truth("ROT", 40, 7, EXPORT, night=1, faults=False)
+    for cycle in tables["treatment_cycle"].itertuples():
+        key = (pseudonym("ROT", cycle.patient_id, TEST_KEY.encode()), cycle.phase)
+        count, total = truth[key]
+        truth[key] = (count + 1, total + cycle.administered_activity_gbq)
     published = {
         (pseudonym_, phase): (cycles, Decimal(str(gbq)).normalize())
         for pseudonym_, phase, cycles, gbq in release_rows(
@@ -51,7 +51,8 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
                       "FROM marts.fct_treatment_episode")
     }
     assert published == {k: (n, total.normalize()) for k, (n, total) in truth.items()}
-    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(40,)]
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [
+        (len(tables["patient"]),)]
     # The release holds marts and code lists only: no raw rows, no audit trail.
     schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
                                                     "duckdb_tables()")}

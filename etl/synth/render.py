@@ -1,0 +1,45 @@
+"""Small helpers the centre writers share to turn truth values into cell text."""
+
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+
+def missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str | date) and bool(pd.isna(value)))
+
+
+def as_text(value: object) -> str:
+    """A cell as text: empty for missing, whole numbers without ``.0``."""
+    if missing(value):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def decimal_comma(value: object) -> str:
+    return as_text(value).replace(".", ",")
+
+
+def rounded(value: float, digits: int) -> float:
+    return float(round(value, digits))
+
+
+def questionnaires(tables: dict[str, pd.DataFrame]):
+    """Per questionnaire: (patient id, date, Karnofsky text, item texts 1-30), for the
+    centres that send one wide row per questionnaire with its Karnofsky score."""
+    items = tables["qlq_c30_item_response"].pivot_table(
+        index=["patient_id", "assessment_date"], columns="item_no", values="response",
+        aggfunc="first")
+    kps = tables["performance_status"].set_index(["patient_id", "assessment_date"])["score"]
+    for a in tables["qlq_c30_assessment"].itertuples():
+        key = (a.patient_id, a.assessment_date)
+        answers = items.loc[key] if key in items.index else pd.Series(dtype=float)
+        yield (a.patient_id, a.assessment_date, as_text(kps.get(key)),
+               [as_text(answers.get(i)) for i in range(1, 31)])
