@@ -233,21 +233,38 @@ def _print_table(title: str, rows: list[dict]) -> None:
 @_exits
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write deliveries into.")],
-    patients: Annotated[int, typer.Option(help="Patients per centre.", min=1)] = 50,
+    patients: Annotated[int, typer.Option(
+        help="Patients per centre on the first night (later nights add one in twenty who "
+             "start PRRT after it).", min=1)] = 50,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     centre: Annotated[list[str] | None, typer.Option(
         "--centre", help="Centre code; repeat for several (default: every centre with a "
-                         "synthetic writer).")] = None,
+                         "synthetic writer: BBK, IOW, ROT, TRL).")] = None,
     export_date: Annotated[str, typer.Option(
-        help="Export date YYYY-MM-DD (default today).")] = "",
+        help="Export date of night 1, YYYY-MM-DD (default today).")] = "",
+    night: Annotated[int, typer.Option(
+        help="Which night to write: 1 is the export on --export-date; night n is 91 days "
+             "per night later, same cohort, with more follow-up, ~1 % of lab values and "
+             "activities corrected and ~1 % of patients withdrawn.", min=1)] = 1,
+    faults: Annotated[bool, typer.Option(
+        "--faults", help="Plant one row per fault kind the loader must quarantine (unknown "
+                         "code, out-of-range activity and QLQ item, future date, unknown "
+                         "unit, unparseable date, death before a cycle).")] = False,
 ):
-    """Write synthetic deliveries in the centres' own formats (no real patient data)."""
+    """Write synthetic deliveries in the centres' own formats (no real patient data).
+
+    Example: prrt synth --out data/inbox --patients 200 --export-date 2024-06-01, then the
+    same with --night 2 for the next delivery of the same cohort.
+    """
     from etl.synth import WRITERS, write_deliveries
 
     when = export_date or date.today().isoformat()
-    paths = write_deliveries(out_dir, patients, seed, centre or sorted(WRITERS), when)
-    for path in paths:
-        err.print(f"wrote {path}")
+    written = write_deliveries(out_dir, patients, seed, centre or sorted(WRITERS), when,
+                               night=night, faults=faults)
+    for delivery in written:
+        err.print(f"wrote {delivery.path}")
+        for fault in delivery.faults:
+            err.print(f"  planted: {fault.table}: {fault.reason_code} ({fault.what})")
 
 
 DEMO_QUERY = """SELECT phase, count(*) AS episodes, sum(cycles_given) AS cycles,

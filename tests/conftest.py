@@ -3,12 +3,19 @@
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from etl.config import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROT_SAMPLE = FIXTURES / "ROT_20240601"
+SAMPLES = {  # copies of ../shared/site-exports/samples, one delivery per centre
+    "ROT": "ROT_20240601",
+    "BBK": "BBK_export_2024-06-01.xlsx",
+    "IOW": "IOW_20240601",
+    "TRL": "TRL_20240601",
+}
 TEST_KEY = "test-key"
 # The centre patient ids in the ROT sample: none may ever reach the warehouse.
 ROT_SAMPLE_PATIENT_IDS = ["9988620", "6203273", "1102296", "1654551", "4090310", "8909479"]
@@ -28,3 +35,23 @@ def rot_inbox(settings: Settings) -> Path:
     settings.inbox.mkdir(parents=True)
     shutil.copytree(ROT_SAMPLE, settings.inbox / ROT_SAMPLE.name)
     return settings.inbox
+
+
+def text_columns_containing(database: Path, fragments: list[str]) -> list[str]:
+    """Every text column (schema.table.column) of ``database`` holding one of ``fragments``.
+
+    DuckDB may compress strings on disk, so a byte search of the file is not enough.
+    """
+    found = []
+    with duckdb.connect(str(database), read_only=True) as connection:
+        columns = connection.sql(
+            "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+            "WHERE data_type = 'VARCHAR' AND NOT internal").fetchall()
+        for schema, table, column in columns:
+            condition = " OR ".join(f'contains("{column}", ?)' for _ in fragments)
+            hits = connection.execute(
+                f'SELECT count(*) FROM "{schema}"."{table}" WHERE {condition}',
+                fragments).fetchone()[0]
+            if hits:
+                found.append(f"{schema}.{table}.{column}")
+    return found

@@ -14,14 +14,8 @@ from etl.mapping import load_all_mappings
 from etl.pipeline import load_deliveries
 from etl.pseudonym import pseudonym
 from etl.runs import start_run
-from tests.conftest import FIXTURES, TEST_KEY
+from tests.conftest import FIXTURES, SAMPLES, TEST_KEY
 
-SAMPLES = {
-    "ROT": "ROT_20240601",
-    "BBK": "BBK_export_2024-06-01.xlsx",
-    "IOW": "IOW_20240601",
-    "TRL": "TRL_20240601",
-}
 EXTRACTS = {  # (source, table) of every extract, per centre
     "ROT": 10, "BBK": 8, "IOW": 10, "TRL": 11,
 }
@@ -213,3 +207,17 @@ def test_trl_sdtm_domains_suppqual_and_joined_lesions(settings, load_sample):
     assert query(settings, "SELECT scale, score FROM raw.performance_status WHERE "
                  "patient_pseudonym = ? AND assessment_date = DATE '2024-01-09'", patient) == [
         ("ECOG", 1)]
+
+
+def test_rot_questionnaire_cells_are_each_counted_once(settings, load_sample):
+    """qol.csv is wide: each item cell is one unit; blank or 'NB' cells are skipped."""
+    import csv
+
+    with open(FIXTURES / SAMPLES["ROT"] / "qol.csv", encoding="cp1252", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    cells = [row[f"v{i}"] for row in rows for i in range(1, 31)]
+    empty = sum(1 for cell in cells if cell.strip() in ("", "NB"))
+    report = load_sample("ROT")
+    [items] = [f for f in report.files if f.table == "qlq_c30_item_response"]
+    assert (items.rows_read, items.rows_skipped, items.rows_loaded) == (
+        len(cells), empty, len(cells) - empty)

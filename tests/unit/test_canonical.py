@@ -104,3 +104,99 @@ def test_ki67_written_below_detection_keeps_its_qualifier():
     assert list(rows["ki67_percent"].fillna(-1)) == [2.0, 3.3, -1]
     assert list(rows["ki67_qualifier"].fillna("")) == ["<", "", ""]
     assert list(rows["sex"].fillna("")) == ["female", "male", ""]
+
+
+def extract_for(table: str, fields: dict, **extra) -> tuple[SiteMapping, object]:
+    m = SiteMapping.model_validate({
+        "site": "TST", "name": "test centre", "format": "delimited",
+        "delivery": {"pattern": "TST_(?P<export_date>\\d{8})"}, "date_format": "ISO8601",
+        "patient_id": "pid", "codes": {"scale": {"KPS": "KPS", "ECOG": "ECOG"}},
+        "extracts": [{"table": table, "file": "f.csv", "fields": fields, **extra}]})
+    return m, m.extracts[0]
+
+
+def frame(**columns) -> pd.DataFrame:
+    result = pd.DataFrame(columns).astype("string")
+    result[SOURCE_ROW] = range(2, len(result) + 2)
+    result[UNIT_ID] = range(len(result))
+    return result
+
+
+def issues_of(result) -> set[tuple]:
+    return {(r.source_row, r.reason_code, r.column_name) for r in result.issues.itertuples()}
+
+
+def test_partial_iso_dates_are_quarantined_unless_the_mapping_completes_them():
+    source = frame(pid=["1", "2", "3", "4"], d=["2019-03-14", "2019-03", "2019", "2019-13"],
+                   t=["Nausea"] * 4, g=["1"] * 4)
+    fields = {"onset_date": "d", "term": {"column": "t", "accept_canonical": True},
+              "grade": "g"}
+    m, extract = extract_for("adverse_event", fields)
+    strict = map_extract(source, extract, m, b"k", EXPORT)
+    assert issues_of(strict) == {(3, "partial_date", "d"), (4, "partial_date", "d"),
+                                 (5, "unparseable_date", "d")}
+    fields["onset_date"] = {"column": "d", "partial_dates": "first_day"}
+    m, extract = extract_for("adverse_event", fields)
+    lenient = map_extract(source, extract, m, b"k", EXPORT)
+    assert list(lenient.rows["onset_date"]) == [date(2019, 3, 14), date(2019, 3, 1),
+                                                date(2019, 1, 1)]
+    assert list(lenient.rows["dates_imputed"].fillna("")) == [
+        "", "onset_date=day", "onset_date=month_day"]
+
+
+def test_canonical_terms_pass_and_unknown_terms_are_quarantined():
+    m, extract = extract_for("adverse_event", {
+        "onset_date": "d", "term": {"column": "t", "accept_canonical": True}, "grade": "g"})
+    result = map_extract(frame(pid=["1", "2"], d=["2020-01-01"] * 2,
+                               t=["platelet count DECREASED", "Bad luck"], g=["2", "3"]),
+                         extract, m, b"k", EXPORT)
+    assert list(result.rows["term"]) == ["Platelet count decreased"]
+    assert issues_of(result) == {(3, "unknown_code", "t")}
+
+
+@pytest.mark.parametrize(("scale", "score", "accepted"), [
+    ("KPS", "70", True), ("KPS", "75", False), ("KPS", "110", False),
+    ("ECOG", "5", True), ("ECOG", "6", False), ("ECOG", "2", True),
+])
+def test_performance_scores_are_checked_on_their_own_scale(scale, score, accepted):
+    m, extract = extract_for("performance_status", {
+        "assessment_date": "d", "scale": {"column": "s", "codes": "scale"}, "score": "v"})
+    result = map_extract(frame(pid=["1"], d=["2020-01-01"], s=[scale], v=[score]), extract, m,
+                         b"k", EXPORT)
+    assert result.issues.empty == accepted
+    if not accepted:
+        assert list(result.issues["reason_code"]) == ["out_of_range"]
+
+
+@pytest.mark.parametrize(("item", "answer", "accepted"), [
+    ("QLQ03", "4", True), ("QLQ03", "5", False), ("QLQ29", "5", True), ("QLQ30", "7", True),
+    ("QLQ30", "8", False), ("QLQ31", "1", False), ("Q03", "1", False),
+])
+def test_qlq_items_are_read_from_the_test_code_and_checked_per_item(item, answer, accepted):
+    m, extract = extract_for("qlq_c30_item_response", {
+        "assessment_date": "d", "item_no": {"column": "c", "pattern": "QLQ(\\d+)"},
+        "response": "r"})
+    result = map_extract(frame(pid=["1"], d=["2020-01-01"], c=[item], r=[answer]), extract, m,
+                         b"k", EXPORT)
+    assert result.issues.empty == accepted
+    if accepted:
+        assert list(result.rows["item_no"]) == [int(item[3:])]
+
+
+def test_a_full_birth_date_is_reduced_to_its_year_and_blank_flags_take_a_default():
+    m = SiteMapping.model_validate({
+        "site": "TST", "name": "t", "format": "delimited",
+        "delivery": {"pattern": "TST_(?P<export_date>\\d{8})"}, "date_format": "ISO8601",
+        "patient_id": "pid", "codes": {"yn": {"Y": True, "N": False}},
+        "extracts": [
+            {"table": "patient", "file": "p.csv", "fields": {
+                "birth_year": {"column": "b", "year_only": True}}},
+            {"table": "vital_status", "file": "v.csv", "fields": {
+                "is_dead": {"column": "f", "codes": "yn", "if_missing": "N"}}}]})
+    patients = map_extract(frame(pid=["1", "2"], b=["1961-07-30", "1950"]), m.extracts[0], m,
+                           b"k", EXPORT)
+    assert list(patients.rows["birth_year"]) == [1961, 1950]
+    assert "b" not in patients.rows and not any(
+        "1961-07-30" in str(v) for v in patients.rows.to_numpy().ravel())
+    vital = map_extract(frame(pid=["1", "2"], f=["Y", None]), m.extracts[1], m, b"k", EXPORT)
+    assert list(vital.rows["is_dead"]) == [True, False]

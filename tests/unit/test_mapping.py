@@ -69,3 +69,22 @@ def test_yes_no_field_without_a_code_list_is_a_mapping_error(tmp_path):
                     "    fields:\n      bone_metastases: bone\n")
     with pytest.raises(ConfigurationError, match="bone_metastases: a yes/no field needs 'codes'"):
         load_mapping(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("codes: {phase: {r: regular}}", "codes: {phase: {r: regulier}}"),
+     "maps to regulier; expected one of ['regular', 'salvage']"),
+    (("file: cycles.csv", "file: cycles.csv\n    sheet: Zyklen"),
+     "'sheet' applies to Excel workbooks only"),
+    (("cycle_date: date", "cycle_date: {column: date, labels: true}"),
+     "'labels' and 'checkbox' need a REDCap data dictionary"),
+    (("cycle_date: date", "cycle_date: {column: date, pattern: '\\\\d+'}"),
+     "'pattern' needs exactly one capturing group"),
+    (("format: delimited", "format: excel"), "an Excel extract names its 'sheet'"),
+    (("format: delimited", "format: redcap"), "a REDCap mapping names its data dictionary"),
+])
+def test_new_mapping_keys_are_checked_with_clear_messages(tmp_path, change, expected):
+    path = write(tmp_path, VALID.replace(*change))
+    with pytest.raises(ConfigurationError) as error:
+        load_mapping(path)
+    assert expected in str(error.value)
