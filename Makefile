@@ -26,11 +26,11 @@ nightly: setup ## process the inbox: load, build, gate and publish ($$PRRT_HOME,
 	$(PRRT) nightly
 
 test: setup ## lint, then run the whole test suite
-	$(BIN)/ruff check etl models migrations tests
+	$(BIN)/ruff check etl models migrations expectations tests
 	$(BIN)/python -m pytest
 
 lint: setup ## ruff over the code
-	$(BIN)/ruff check etl models migrations tests
+	$(BIN)/ruff check etl models migrations expectations tests
 
 clean: ## remove the virtualenv, generated data and dbt artefacts
 	rm -rf $(VENV) data dbt_project/target dbt_project/logs

@@ -188,7 +188,8 @@ def nightly(inbox: InboxOption = None):
 @app.command()
 @_exits
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False):
-    """Show the last runs, each centre's last deliveries and the current release."""
+    """Show the last runs, each centre's last deliveries, the quality checks that failed
+    (gate 1 per delivery, gate 2 before publishing) and the current release."""
     settings = Settings.from_env()
     if not settings.warehouse_path.exists():
         raise PrrtError(f"No warehouse at {settings.warehouse_path}: run prrt nightly first")
@@ -202,17 +203,26 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
                               "message FROM meta.load_run ORDER BY started_at DESC LIMIT 10")
         deliveries = connection.sql(
             "SELECT site_code, delivery_name, status, rows_read, rows_loaded, rows_skipped, "
-            "rows_quarantined, processed_at, message FROM meta.delivery QUALIFY row_number() OVER "
-            "(PARTITION BY site_code ORDER BY processed_at DESC) <= 3 ORDER BY site_code, "
+            "rows_quarantined, processed_at, message FROM meta.delivery QUALIFY row_number() "
+            "OVER (PARTITION BY site_code ORDER BY processed_at DESC) <= 3 ORDER BY site_code, "
             "processed_at DESC")
+        failed_checks = connection.sql(
+            "SELECT g.gate, coalesce(d.site_code, '') AS site_code, g.severity, g.target, "
+            "g.check_name, g.failures, g.message FROM meta.gate_result g "
+            "LEFT JOIN meta.delivery d USING (delivery_id) "
+            "WHERE NOT g.passed AND g.run_id IN (SELECT run_id FROM meta.load_run "
+            "ORDER BY started_at DESC LIMIT 3) ORDER BY g.gate_result_id DESC LIMIT 20")
         report = {"current_release": publishing.current_release(settings),
-                  "runs": _records(runs), "deliveries": _records(deliveries)}
+                  "runs": _records(runs), "deliveries": _records(deliveries),
+                  "failed_checks": _records(failed_checks)}
     if as_json:
         print(json.dumps(report, default=str, indent=2))
         return
     out.print(f"current release: {report['current_release'] or '(none published)'}")
     _print_table("last runs", report["runs"])
     _print_table("last deliveries per centre", report["deliveries"])
+    _print_table("quality checks that failed in the last 3 runs (critical ones reject or "
+                 "block; warnings are reported)", report["failed_checks"])
 
 
 def _records(relation) -> list[dict]:

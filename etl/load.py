@@ -6,6 +6,7 @@ rows loaded + rows skipped + rows quarantined; rows no extract selects are quara
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -13,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, UNIT_ID, map_extract
+from etl.crashpoints import maybe_crash
 from etl.db import transaction
 from etl.errors import DeliveryRejected
 from etl.extract import Source, read_source
@@ -254,9 +256,14 @@ def _account(reports: list[FileReport], tables: dict[str, pd.DataFrame],
             report.quarantined = Counter(mine["reason_code"])
 
 
+AuditWriter = Callable[[Connection, int], None]
+
+
 def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
-                   extracted: Extracted, now: datetime) -> DeliveryReport:
-    """Write the delivery to meta and raw in one transaction."""
+                   extracted: Extracted, now: datetime,
+                   audit: AuditWriter | None = None) -> DeliveryReport:
+    """Write the delivery to meta and raw in one transaction; ``audit`` writes the gate's
+    results for the new delivery id inside the same transaction."""
     report = DeliveryReport(delivery=delivery, status="loaded", files=extracted.files)
     with transaction(connection):
         delivery_id = _insert_delivery(connection, run_id, delivery, "loaded", extracted.files,
@@ -268,13 +275,19 @@ def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
         _insert_files(connection, delivery_id, extracted.files)
         _insert_quarantine(connection, delivery_id, delivery.site, extracted.issues)
         _update_record_counts(connection, delivery_id, report.merges)
+        if audit is not None:
+            audit(connection, delivery_id)
+        maybe_crash("raw_write")
     return report
 
 
 def record_rejection(connection: Connection, run_id: str, delivery: Delivery, message: str,
-                     now: datetime) -> DeliveryReport:
+                     now: datetime, audit: AuditWriter | None = None) -> DeliveryReport:
     with transaction(connection):
-        _insert_delivery(connection, run_id, delivery, "rejected", [], message, now)
+        delivery_id = _insert_delivery(connection, run_id, delivery, "rejected", [], message,
+                                       now)
+        if audit is not None:
+            audit(connection, delivery_id)
     return DeliveryReport(delivery=delivery, status="rejected", message=message)
 
 

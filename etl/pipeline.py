@@ -5,15 +5,17 @@ Progress and per-file accounting go to stderr; the functions return what happene
 the CLI can choose the exit code (0 all well, 1 a delivery rejected or a test failed).
 """
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection
 
-from etl import db, transform
+from etl import db, gate, transform
 from etl import publish as publishing
 from etl.config import Settings
+from etl.crashpoints import maybe_crash
 from etl.errors import DeliveryRejected
 from etl.inbox import Delivery, discover
 from etl.load import (
@@ -37,6 +39,7 @@ class NightResult:
     run_id: str
     deliveries: list[DeliveryReport] = field(default_factory=list)
     build: transform.BuildResult | None = None
+    gate_two: gate.GateReport | None = None
     release: Path | None = None
 
     @property
@@ -45,36 +48,81 @@ class NightResult:
 
     @property
     def succeeded(self) -> bool:
-        return not self.rejected and (self.build is None or self.build.succeeded)
+        return (not self.rejected and (self.build is None or self.build.succeeded)
+                and (self.gate_two is None or self.gate_two.passed))
+
+
+class Loader:
+    """Loads deliveries for one run; gate 1's GX project is set up on first use."""
+
+    def __init__(self, connection: Connection, settings: Settings, run_id: str) -> None:
+        self.connection, self.settings, self.run_id = connection, settings, run_id
+        self.key = settings.require_pseudonym_key()
+        self._gate: gate.GateOne | None = None
+
+    @property
+    def gate_one(self) -> gate.GateOne | None:
+        return self._gate
+
+    def load(self, inbox: Path, mappings: dict[str, LoadedMapping]) -> list[DeliveryReport]:
+        """Load every new delivery in ``inbox``, per centre in export-date order."""
+        deliveries, unclaimed = discover(inbox, mappings)
+        for entry in unclaimed:
+            say(f"! {entry.name}: no centre mapping claims this inbox entry; left untouched")
+        say(f"{len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'} in {inbox}")
+        reports = [self._load_one(mappings[delivery.site], delivery) for delivery in deliveries]
+        if self._gate is not None:
+            self._gate.build_docs()
+        return reports
+
+    def _load_one(self, loaded: LoadedMapping, delivery: Delivery) -> DeliveryReport:
+        connection = self.connection
+        if already_loaded(connection, delivery):
+            say(f"= {delivery.name}: already loaded (same content), skipped")
+            return DeliveryReport(delivery=delivery, status="skipped")
+        register_site(connection, loaded, utc_now())
+        say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
+        try:
+            extracted = extract_delivery(loaded, delivery, self.key)
+        except DeliveryRejected as rejection:
+            say(f"x {delivery.name}: REJECTED: {rejection}")
+            return record_rejection(connection, self.run_id, delivery, str(rejection),
+                                    utc_now())
+        maybe_crash("extract")
+        if self._gate is None:
+            say("  gate 1: setting up Great Expectations ...")
+            self._gate = gate.GateOne(self.settings, self.run_id)
+        checked = self._gate.check(connection, delivery, extracted)
+        audit = self._auditor(checked)
+        for warning in checked.warnings:
+            say(f"  warning: {warning.target}: {warning.check_name}: {warning.message}")
+        if not checked.passed:
+            message = ("critical quality expectation(s) failed: "
+                       + checked.describe(checked.critical_failures))
+            say(f"x {delivery.name}: REJECTED by gate 1: {message}")
+            return record_rejection(connection, self.run_id, delivery, message, utc_now(),
+                                    audit)
+        say(f"  gate 1 passed ({len(checked.results)} expectations, "
+            f"{len(checked.warnings)} warning(s))")
+        maybe_crash("gate")
+        report = write_delivery(connection, self.run_id, delivery, extracted, utc_now(), audit)
+        _print_accounting(report)
+        return report
+
+    def _auditor(self, checked: gate.GateReport):
+        def write(connection: Connection, delivery_id: int) -> None:
+            gate.record_results(connection, self.run_id, delivery_id, checked.results,
+                                utc_now())
+        return write
 
 
 def load_deliveries(connection: Connection, settings: Settings, run_id: str, inbox: Path,
                     mappings: dict[str, LoadedMapping]) -> list[DeliveryReport]:
-    """Load every new delivery in ``inbox``, per centre in export-date order."""
-    key = settings.require_pseudonym_key()
-    deliveries, unclaimed = discover(inbox, mappings)
-    for entry in unclaimed:
-        say(f"! {entry.name}: no centre mapping claims this inbox entry; left untouched")
-    say(f"{len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'} in {inbox}")
-    reports = []
-    for delivery in deliveries:
-        reports.append(_load_one(connection, mappings[delivery.site], delivery, run_id, key))
-    return reports
+    """Load every new delivery in ``inbox`` (see ``Loader``)."""
+    return Loader(connection, settings, run_id).load(inbox, mappings)
 
 
-def _load_one(connection: Connection, loaded: LoadedMapping, delivery: Delivery, run_id: str,
-              key: bytes) -> DeliveryReport:
-    if already_loaded(connection, delivery):
-        say(f"= {delivery.name}: already loaded (same content), skipped")
-        return DeliveryReport(delivery=delivery, status="skipped")
-    register_site(connection, loaded, utc_now())
-    say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
-    try:
-        extracted = extract_delivery(loaded, delivery, key)
-    except DeliveryRejected as rejection:
-        say(f"x {delivery.name}: REJECTED: {rejection}")
-        return record_rejection(connection, run_id, delivery, str(rejection), utc_now())
-    report = write_delivery(connection, run_id, delivery, extracted, utc_now())
+def _print_accounting(report: DeliveryReport) -> None:
     for file in report.files:
         if file.table is None and file.rows_read == 0:
             continue
@@ -88,7 +136,6 @@ def _load_one(connection: Connection, loaded: LoadedMapping, delivery: Delivery,
     for table, counts in report.merges.items():
         say(f"  raw.{table}: {counts.inserted} new, {counts.updated} changed, "
             f"{counts.withdrawn} withdrawn")
-    return report
 
 
 def run_build(settings: Settings) -> transform.BuildResult:
@@ -99,12 +146,13 @@ def run_build(settings: Settings) -> transform.BuildResult:
     else:
         say(f"dbt build FAILED ({len(result.failures)} of {result.nodes} nodes):")
         for failure in result.failures:
-            say(f"  {failure.status}: {failure.node}: {failure.message}")
+            if not failure.node.startswith(("test.", "unit_test.")):  # tests: see gate 2
+                say(f"  {failure.status}: {failure.node}: {failure.message}")
     return result
 
 
 def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
-    """Load new deliveries, build and test, and publish when everything passed."""
+    """Load new deliveries (gate 1), build and test (gate 2), publish when all passed."""
     settings.require_pseudonym_key()
     mappings = load_all_mappings(settings)  # a broken mapping stops the night at once
     with db.writer_lock(settings):
@@ -112,15 +160,20 @@ def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
             db.upgrade(connection)
             run_id = start_run(connection, "nightly")
             result = NightResult(run_id=run_id)
-            result.deliveries = load_deliveries(connection, settings, run_id,
-                                                inbox or settings.inbox, mappings)
+            loader = Loader(connection, settings, run_id)
+            result.deliveries = loader.load(inbox or settings.inbox, mappings)
             needs_release = (publishing.unpublished_loads(connection) > 0
                              or publishing.current_release(settings) is None)
         if needs_release:
             result.build = run_build(settings)
         with db.connect(settings) as connection:
-            if needs_release and result.build.succeeded:
-                result.release = publishing.publish(connection, settings, run_id)
+            if needs_release:
+                result.gate_two = check_gate_two(connection, settings, run_id, result.build)
+            if needs_release and result.build.succeeded and result.gate_two.passed:
+                result.release = publishing.publish(
+                    connection, settings, run_id,
+                    attach=lambda release: gate.publish_quality(
+                        loader.gate_one, release, quality_summary(connection, run_id)))
                 say(f"published {result.release / 'warehouse.duckdb'}")
             elif not needs_release:
                 say("nothing new: the current release stays published")
@@ -130,6 +183,44 @@ def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
     return result
 
 
+def check_gate_two(connection: Connection, settings: Settings, run_id: str,
+                   build: transform.BuildResult) -> gate.GateReport:
+    """dbt's tests (already run by ``dbt build``) and, when the build passed, the marts
+    against the published release."""
+    shrinkage = gate.mart_shrinkage(connection, settings) if build.succeeded else []
+    report = gate.GateReport(gate.dbt_test_results(build, connection) + shrinkage)
+    with db.transaction(connection):
+        gate.record_results(connection, run_id, None, report.results, utc_now())
+    for failure in report.critical_failures:
+        say(f"  gate 2 FAILED: {failure.target}: {failure.check_name}: {failure.message}")
+    if report.passed:
+        say(f"gate 2 passed ({len(report.results)} checks)")
+    return report
+
+
+def quality_summary(connection: Connection, run_id: str) -> str:
+    """JSON summary of the gates behind a release: this run's checks and the gate 1
+    results of every delivery loaded since the previous publication."""
+    duck = connection.connection.driver_connection
+    results = duck.execute(
+        "SELECT g.gate, d.site_code, d.delivery_name, g.target, g.check_name, "
+        "g.kahn_category, g.severity, g.passed, g.failures, g.message "
+        "FROM meta.gate_result g LEFT JOIN meta.delivery d USING (delivery_id) "
+        "WHERE g.run_id = ? OR d.processed_at > (SELECT coalesce(max(published_at), "
+        "TIMESTAMP '1900-01-01') FROM meta.publication) ORDER BY g.gate_result_id",
+        [run_id]).df()
+    deliveries = duck.execute(
+        "SELECT site_code, delivery_name, status, rows_read, rows_loaded, rows_skipped, "
+        "rows_quarantined, message FROM meta.delivery WHERE run_id = ? ORDER BY site_code",
+        [run_id]).df()
+    return json.dumps({
+        "run_id": run_id,
+        "deliveries": deliveries.to_dict(orient="records"),
+        "checks": int(len(results)),
+        "failed": results[~results["passed"]].to_dict(orient="records"),
+    }, indent=2, default=str)
+
+
 def _summary(result: NightResult) -> str:
     parts = [f"{sum(d.status == s for d in result.deliveries)} {s}"
              for s in ("loaded", "skipped", "rejected")]
@@ -137,4 +228,7 @@ def _summary(result: NightResult) -> str:
         parts.append(f"rejected {rejected.delivery.name}: {rejected.message}")
     if result.build is not None and not result.build.succeeded:
         parts.append(f"dbt build failed: {', '.join(f.node for f in result.build.failures)}")
+    if result.gate_two is not None and not result.gate_two.passed:
+        parts.append("gate 2 failed: " + result.gate_two.describe(
+            result.gate_two.critical_failures))
     return "; ".join(parts)

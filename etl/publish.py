@@ -9,11 +9,13 @@ gets either the old or the new release, whole. Open readers keep their file. Raw
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection
 
 from etl.config import WAREHOUSE_FILE, Settings
+from etl.crashpoints import maybe_crash
 from etl.db import transaction
 from etl.errors import PrrtError
 from etl.runs import utc_now
@@ -25,8 +27,10 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def write_release(connection: Connection, settings: Settings, run_id: str) -> Path:
-    """Copy the published schemas, with their table and column comments, to a new file."""
+def write_release(connection: Connection, settings: Settings, run_id: str,
+                  attach: Callable[[Path], None] | None = None) -> Path:
+    """Copy the published schemas, with their table and column comments, to a new file;
+    ``attach`` adds files beside it (quality reports) before the release is complete."""
     settings.releases_dir.mkdir(parents=True, exist_ok=True)
     partial = settings.releases_dir / f".{run_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
@@ -52,6 +56,8 @@ def write_release(connection: Connection, settings: Settings, run_id: str) -> Pa
         connection.commit()
     finally:
         sql("DETACH release")
+    if attach is not None:
+        attach(partial)
     final = settings.releases_dir / run_id
     os.rename(partial, final)
     return final
@@ -114,8 +120,10 @@ def prune_releases(settings: Settings) -> list[str]:
     return removed
 
 
-def publish(connection: Connection, settings: Settings, run_id: str) -> Path:
-    release_dir = write_release(connection, settings, run_id)
+def publish(connection: Connection, settings: Settings, run_id: str,
+            attach: Callable[[Path], None] | None = None) -> Path:
+    release_dir = write_release(connection, settings, run_id, attach)
+    maybe_crash("publish")
     switch_current(settings, release_dir)
     record_publication(connection, run_id, release_dir)
     prune_releases(settings)

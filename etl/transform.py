@@ -11,10 +11,11 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import Settings
+from etl.crashpoints import maybe_crash
 
 FAILED = ("error", "fail", "runtime error")
 
@@ -27,10 +28,23 @@ class BuildFailure:
 
 
 @dataclass(frozen=True)
+class TestOutcome:
+    """One dbt data or unit test: its node, status (pass, warn, fail, error), the number
+    of offending rows and, when stored, the relation that holds them."""
+
+    node: str
+    status: str
+    failures: int | None
+    message: str
+    relation: str | None
+
+
+@dataclass(frozen=True)
 class BuildResult:
     succeeded: bool
     nodes: int
     failures: list[BuildFailure]
+    tests: list[TestOutcome] = field(default_factory=list)
 
 
 def dbt_executable() -> str:
@@ -61,6 +75,8 @@ def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
         for line in process.stdout:
             if " START " not in line and line.strip():
                 print(f"  dbt: {line.rstrip()}", file=sys.stderr, flush=True)
+            if " OK created " in line:
+                maybe_crash("dbt", child=process)
     if not results_file.exists():
         return BuildResult(False, 0, [BuildFailure(
             "dbt", "error", f"dbt exited with {process.returncode} before running any node "
@@ -70,7 +86,12 @@ def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
         BuildFailure(r["unique_id"], r["status"], (r.get("message") or "").strip())
         for r in results if r["status"] in FAILED
     ]
-    return BuildResult(process.returncode == 0 and not failures, len(results), failures)
+    tests = [
+        TestOutcome(r["unique_id"], r["status"], r.get("failures"),
+                    (r.get("message") or "").strip(), r.get("relation_name"))
+        for r in results if r["unique_id"].startswith(("test.", "unit_test."))
+    ]
+    return BuildResult(process.returncode == 0 and not failures, len(results), failures, tests)
 
 
 def build(settings: Settings) -> BuildResult:

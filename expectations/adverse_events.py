@@ -1,0 +1,24 @@
+"""Reported adverse events (CTCAE v5.0 term and grade)."""
+
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from expectations.rules import WARNING, canonical_table, date_order, patient_dates
+
+TABLES = ["adverse_event"]
+
+
+def derived_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    events = tables.get("adverse_event")
+    if events is None:
+        return {}
+    return {"adverse_event_in_life": patient_dates(
+        tables, events[["patient_pseudonym", "onset_date"]])}
+
+
+def expectations() -> dict[str, list[gxe.Expectation]]:
+    return {
+        "adverse_event": canonical_table("adverse_event"),
+        "adverse_event_in_life": [date_order("onset_date", "death_date", WARNING,
+                                             "an adverse event starts before death")],
+    }

@@ -1,0 +1,39 @@
+"""The delivery as a whole: how much a snapshot would withdraw, how much was quarantined.
+
+These catch what no single row shows: a truncated export (half the patients missing
+would withdraw half the centre's records) or a centre that changed its coding (every
+row of a file quarantined).
+"""
+
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from expectations.rules import COMPLETENESS, CONFORMANCE, CRITICAL, WARNING, meta
+from expectations.thresholds import thresholds
+
+TABLES: list[str] = []
+
+
+def derived_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {}  # the gate adds ``delivery_snapshot`` and ``delivery_files`` (need the database)
+
+
+def expectations() -> dict[str, list[gxe.Expectation]]:
+    limits = thresholds()
+    return {
+        "delivery_snapshot": [gxe.ExpectColumnValuesToBeBetween(
+            column="withdrawn_share", max_value=limits["max_withdrawn_share"],
+            meta=meta(COMPLETENESS, CRITICAL,
+                      "a snapshot withdrawing this share of a centre's current records is "
+                      "more likely a truncated export than real withdrawals"))],
+        "delivery_files": [
+            gxe.ExpectColumnValuesToBeBetween(
+                column="quarantined_share", max_value=limits["max_quarantined_share"],
+                meta=meta(CONFORMANCE, CRITICAL,
+                          "this share of a file quarantined means the centre changed its "
+                          "format or coding: fix the mapping, then resend")),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="quarantined_share", max_value=limits["warn_quarantined_share"],
+                meta=meta(CONFORMANCE, WARNING, "rows of this file were quarantined")),
+        ],
+    }
