@@ -1,6 +1,9 @@
 """Shared fixtures: an isolated PRRT_HOME per test and the sample deliveries."""
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,6 +20,7 @@ SAMPLES = {  # copies of ../shared/site-exports/samples, one delivery per centre
     "TRL": "TRL_20240601",
 }
 TEST_KEY = "test-key"
+PRRT = str(Path(sys.executable).parent / "prrt")
 # The centre patient ids in the ROT sample: none may ever reach the warehouse.
 ROT_SAMPLE_PATIENT_IDS = ["9988620", "6203273", "1102296", "1654551", "4090310", "8909479"]
 
@@ -55,3 +59,18 @@ def text_columns_containing(database: Path, fragments: list[str]) -> list[str]:
             if hits:
                 found.append(f"{schema}.{table}.{column}")
     return found
+
+
+def prrt(settings: Settings, *args: str, key: str | None = TEST_KEY,
+         **environment: str) -> subprocess.CompletedProcess:
+    """Run the ``prrt`` CLI as a user would, in its own process."""
+    env = {**os.environ, "PRRT_HOME": str(settings.home), **environment}
+    env.pop("PRRT_PSEUDONYM_KEY", None)
+    if key:
+        env["PRRT_PSEUDONYM_KEY"] = key
+    return subprocess.run([PRRT, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def release_rows(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.current_link / "warehouse.duckdb"), read_only=True) as c:
+        return c.sql(sql).fetchall()

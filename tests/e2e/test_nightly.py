@@ -6,31 +6,22 @@ import sys
 import time
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl.pseudonym import pseudonym
 from etl.synth import write_deliveries
 from etl.synth.nights import night_truth
-from tests.conftest import ROT_SAMPLE_PATIENT_IDS, TEST_KEY, text_columns_containing
+from tests.conftest import (
+    PRRT,
+    ROT_SAMPLE_PATIENT_IDS,
+    TEST_KEY,
+    prrt,
+    release_rows,
+    text_columns_containing,
+)
 
-PRRT = str(Path(sys.executable).parent / "prrt")
 EXPORT = "2024-06-01"
-
-
-def prrt(settings, *args, key: str | None = TEST_KEY) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PRRT_HOME": str(settings.home)}
-    env.pop("PRRT_PSEUDONYM_KEY", None)
-    if key:
-        env["PRRT_PSEUDONYM_KEY"] = key
-    return subprocess.run([PRRT, *args], env=env, capture_output=True, text=True, timeout=600)
-
-
-def release_rows(settings, sql):
-    with duckdb.connect(str(settings.current_link / "warehouse.duckdb"), read_only=True) as c:
-        return c.sql(sql).fetchall()
 
 
 def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
@@ -75,9 +66,16 @@ def test_no_centre_patient_id_reaches_the_warehouse_or_the_release(settings, rot
         assert text_columns_containing(database, ROT_SAMPLE_PATIENT_IDS) == []
 
 
+def patients_on_night(night: int, patients: int = 20, seed: int = 1) -> int:
+    tables, _, _ = night_truth("ROT", patients, seed, EXPORT, night=night, faults=False)
+    return len(tables["patient"])
+
+
 def test_readers_query_current_while_a_night_runs(settings):
     write_deliveries(settings.inbox, 20, 1, ["ROT"], EXPORT)
     assert prrt(settings, "nightly").returncode == 0
+    first, second = patients_on_night(1), patients_on_night(2)
+    assert first != second
     reader_script = (
         "import duckdb, sys, time\n"
         "path, seconds = sys.argv[1], float(sys.argv[2])\n"
@@ -85,7 +83,7 @@ def test_readers_query_current_while_a_night_runs(settings):
         "while time.time() < end:\n"
         "    with duckdb.connect(path, read_only=True) as c:\n"
         "        n = c.sql('SELECT count(*) FROM marts.dim_patient').fetchone()[0]\n"
-        "        assert n in (20, 45), n\n"
+        f"        assert n in ({first}, {second}), n\n"
         "    queries += 1\n"
         "print(queries)\n"
     )
@@ -94,26 +92,27 @@ def test_readers_query_current_while_a_night_runs(settings):
          str(settings.current_link / "warehouse.duckdb"), "25"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1)
-    write_deliveries(settings.inbox, 45, 2, ["ROT"], "2024-07-01")
+    write_deliveries(settings.inbox, 20, 1, ["ROT"], EXPORT, night=2)
     night = prrt(settings, "nightly")
     out, errors = reader.communicate(timeout=120)
     assert night.returncode == 0, night.stderr
     assert reader.returncode == 0, errors
     assert int(out) > 10
-    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(45,)]
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(second,)]
 
 
-def test_a_load_left_unpublished_is_published_by_the_next_night(settings, rot_inbox):
+def test_a_load_left_unpublished_is_published_by_the_next_night(settings):
+    write_deliveries(settings.inbox, 40, 3, ["ROT"], EXPORT)
     assert prrt(settings, "nightly").returncode == 0
-    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(6,)]
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(40,)]
     # `prrt load` writes raw rows without building or publishing (as after a failed build).
-    write_deliveries(settings.inbox, 9, 3, ["ROT"], "2024-07-01")
+    write_deliveries(settings.inbox, 40, 3, ["ROT"], EXPORT, night=2)
     assert prrt(settings, "load").returncode == 0
     night = prrt(settings, "nightly")
     assert night.returncode == 0, night.stderr
     assert "already loaded" in night.stderr
-    # The newer snapshot replaced the sample's patients (withdrawn, out of the marts).
-    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [(9,)]
+    assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [
+        (patients_on_night(2, 40, 3),)]
 
 
 def test_rejected_delivery_publishes_nothing_and_exits_1(settings, rot_inbox):

@@ -1,0 +1,96 @@
+"""Gate 1: a critical failure rejects the delivery and changes nothing for its centre;
+a warning-only delivery loads with its warnings recorded in ``meta.gate_result``."""
+
+import shutil
+
+from etl import db
+from etl.mapping import load_all_mappings
+from etl.pipeline import load_deliveries
+from etl.runs import start_run
+from etl.synth import write_deliveries
+from tests.conftest import ROT_SAMPLE
+
+EXPORT = "2024-06-01"
+
+
+def load(settings):
+    with db.connect(settings) as connection:
+        db.upgrade(connection)
+        return load_deliveries(connection, settings, start_run(connection, "test"),
+                               settings.inbox, load_all_mappings(settings))
+
+
+def query(settings, sql, *params):
+    with db.connect(settings) as connection:
+        return connection.exec_driver_sql(sql, params).fetchall()
+
+
+def current_records(settings) -> dict[str, int]:
+    tables = ("patient", "treatment_cycle", "lab_result", "vital_status")
+    return {t: query(settings, f"SELECT count(*) FROM raw.{t} WHERE valid_to IS NULL AND NOT "
+                     "is_withdrawn")[0][0] for t in tables}
+
+
+def keep_patients(folder, keep: set[str]) -> None:
+    """Cut a ROT delivery down to some patients, as a truncated export would be."""
+    for path in folder.glob("*.csv"):
+        lines = path.read_text(encoding="cp1252").splitlines()
+        kept = [lines[0]] + [line for line in lines[1:] if line.split(";")[0] in keep]
+        path.write_text("\r\n".join(kept) + "\r\n", encoding="cp1252")
+
+
+def test_a_truncated_export_is_rejected_and_withdraws_nothing(settings):
+    write_deliveries(settings.inbox, 40, 8, ["ROT"], EXPORT)
+    [first] = load(settings)
+    assert first.status == "loaded"
+    before = current_records(settings)
+    [night2] = write_deliveries(settings.inbox, 40, 8, ["ROT"], EXPORT, night=2)
+    patients = [line.split(";")[0] for line in (night2.path / "patienten.csv").read_text(
+        encoding="cp1252").splitlines()[1:]]
+    keep_patients(night2.path, set(patients[:10]))
+
+    reports = [r for r in load(settings) if r.status != "skipped"]
+    assert [r.status for r in reports] == ["rejected"]
+    assert "delivery_snapshot" in reports[0].message
+    assert "withdrawn_share" in reports[0].message
+    assert current_records(settings) == before
+    failed = query(settings, "SELECT g.target, g.severity, g.kahn_category, d.status FROM "
+                   "meta.gate_result g JOIN meta.delivery d USING (delivery_id) WHERE NOT "
+                   "g.passed")
+    assert ("delivery_snapshot", "critical", "completeness", "rejected") in failed
+
+
+def test_a_file_mostly_quarantined_rejects_the_delivery(settings):
+    settings.inbox.mkdir(parents=True)
+    folder = settings.inbox / ROT_SAMPLE.name
+    shutil.copytree(ROT_SAMPLE, folder)
+    patients = folder / "patienten.csv"
+    lines = patients.read_text(encoding="cp1252").splitlines()
+    recoded = [lines[0]] + [line.replace(";M;", ";man;").replace(";V;", ";vrouw;")
+                            for line in lines[1:]]
+    patients.write_text("\r\n".join(recoded) + "\r\n", encoding="cp1252")
+    [report] = load(settings)
+    assert report.status == "rejected"
+    assert "quarantined_share" in report.message
+    assert query(settings, "SELECT count(*) FROM raw.patient") == [(0,)]
+
+
+def test_a_warning_only_delivery_loads_with_its_warning_recorded(settings):
+    settings.inbox.mkdir(parents=True)
+    folder = settings.inbox / ROT_SAMPLE.name
+    shutil.copytree(ROT_SAMPLE, folder)
+    # 9988620 was diagnosed 29-11-2023 and treated from 20-03-2024: move the diagnosis
+    # after the first cycle (implausible, but not for the loader to refuse).
+    patients = folder / "patienten.csv"
+    patients.write_text(patients.read_text(encoding="cp1252").replace(
+        "9988620;M;1965;29-11-2023", "9988620;M;1965;01-04-2024"), encoding="cp1252")
+    [report] = load(settings)
+    assert report.status == "loaded"
+    warnings = query(settings, "SELECT g.target, g.check_name, g.failures, g.kahn_category "
+                     "FROM meta.gate_result g WHERE NOT g.passed AND g.severity = 'warning'")
+    assert warnings == [(
+        "cycle_in_history",
+        "expect_column_pair_values_a_to_be_greater_than_b(cycle_date, diagnosis_date)",
+        1, "plausibility")]
+    assert query(settings, "SELECT count(*) FROM meta.gate_result WHERE NOT passed AND "
+                 "severity = 'critical'") == [(0,)]
