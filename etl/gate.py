@@ -114,9 +114,11 @@ class GateOne:
 
     def _validate(self, delivery: Delivery, frame_name: str, frame: pd.DataFrame,
                   suite: list) -> list[CheckResult]:
+        import great_expectations.expectations as gxe
         from great_expectations.core.run_identifier import RunIdentifier
 
-        suite = [e for e in suite if _columns_of(e) <= set(frame.columns)]
+        suite = [e for e in suite if isinstance(e, gxe.ExpectColumnToExist)
+                 or _columns_of(e) <= set(frame.columns)]
         if not suite:
             return []
         definition = self._definition(f"{delivery.site}.{frame_name}", suite)
@@ -286,6 +288,8 @@ def mart_shrinkage(connection: Connection, settings: Settings) -> list[CheckResu
             before = sql(f"SELECT count(*) FROM published.marts.{table}").scalar_one()
             after = sql(f"SELECT count(*) FROM marts.{table}").scalar_one() if table in built \
                 else 0
+            if table in built:
+                results += _null_shift(connection, table)
             lost = (before - after) / before if before else 0.0
             results.append(CheckResult(
                 gate=GATE2, check_name="row_count_against_published_release",
@@ -297,6 +301,29 @@ def mart_shrinkage(connection: Connection, settings: Settings) -> list[CheckResu
     finally:
         connection.commit()  # DuckDB detaches only outside a transaction that read it
         sql("DETACH published")
+
+
+def _null_shift(connection: Connection, table: str) -> list[CheckResult]:
+    """Gate 2 distribution check (a warning): columns of a mart that became much emptier
+    than in the published release, e.g. a centre stopped sending a field."""
+    limit = float(thresholds()["max_null_share_increase"])
+    columns = [c for (c,) in connection.exec_driver_sql(
+        "SELECT p.column_name FROM duckdb_columns() p JOIN duckdb_columns() b USING "
+        "(schema_name, table_name, column_name) WHERE p.database_name = 'published' AND "
+        "b.database_name = current_database() AND p.schema_name = 'marts' AND "
+        "p.table_name = ? ORDER BY p.column_index", (table,)).fetchall()]
+    if not columns:
+        return []
+    shares = ", ".join(f'1 - count("{c}") / greatest(count(*), 1)' for c in columns)
+    before = connection.exec_driver_sql(f"SELECT {shares} FROM published.marts.{table}").one()
+    after = connection.exec_driver_sql(f"SELECT {shares} FROM marts.{table}").one()
+    return [CheckResult(
+        gate=GATE2, check_name=f"null_share_against_published_release({column})",
+        target=f"marts.{table}", kahn_category="completeness", severity="warning",
+        passed=(now - then) <= limit, failures=None,
+        message=f"empty in {then:.1%} of published rows, {now:.1%} now (at most "
+                f"{limit:.0%} more may be empty, expectations/thresholds.yml)")
+        for column, then, now in zip(columns, before, after, strict=True)]
 
 
 def publish_quality(gate_one: GateOne | None, release: Path, summary: str) -> None:

@@ -4,8 +4,9 @@ the checks every canonical table gets from its model (keys, code lists, ranges).
 import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.row_conditions import Column
-from sqlalchemy import Boolean
+from sqlalchemy import Boolean, Date
 
+from etl.mapping import required_fields
 from etl.reference import OPERATORS, value_ranges, vocabulary
 from models.base import metadata
 
@@ -22,7 +23,16 @@ def canonical_table(table_name: str) -> list[gxe.Expectation]:
     coded fields hold canonical codes, measurements lie in their plausible ranges."""
     table = metadata.tables[f"raw.{table_name}"]
     key = table.info["natural_key"]
-    checks: list[gxe.Expectation] = []
+    checks: list[gxe.Expectation] = [
+        gxe.ExpectColumnToExist(column=column, meta=meta(
+            CONFORMANCE, CRITICAL, f"{table_name}.{column} is required"))
+        for column in [*key, *sorted(required_fields(table_name) - set(key))]
+    ]
+    checks += [
+        gxe.ExpectColumnValuesToBeInTypeList(column=column.name, type_list=["date"], meta=meta(
+            CONFORMANCE, CRITICAL, f"{column.name} holds calendar dates"))
+        for column in table.c if isinstance(column.type, Date)
+    ]
     for column in key:
         checks.append(gxe.ExpectColumnValuesToNotBeNull(
             column=column, meta=meta(COMPLETENESS, CRITICAL, f"{column} identifies a record")))

@@ -1,9 +1,11 @@
 """Write-audit-publish as a user sees it: what gate 1 and gate 2 stop, what is published
 beside a release, and that a process killed at any point loses or duplicates nothing."""
 
+import fcntl
 import json
 import os
 import shutil
+import time
 
 import duckdb
 import pytest
@@ -60,17 +62,38 @@ def test_a_dbt_test_failure_blocks_publication(settings, rot_inbox):
     assert os.readlink(settings.current_link) == first
 
 
-def test_a_release_carries_its_data_docs_and_quality_summary(settings):
+def test_a_warning_only_night_publishes_with_data_docs_and_the_warning(settings):
     settings.inbox.mkdir(parents=True)
     for site in ("ROT", "TRL"):
         shutil.copytree(ROT_SAMPLE.parent / SAMPLES[site], settings.inbox / SAMPLES[site])
-    assert prrt(settings, "nightly").returncode == 0
+    patients = settings.inbox / SAMPLES["ROT"] / "patienten.csv"  # diagnosis after C1D1
+    patients.write_text(patients.read_text(encoding="cp1252").replace(
+        "9988620;M;1965;29-11-2023", "9988620;M;1965;01-04-2024"), encoding="cp1252")
+    night = prrt(settings, "nightly")
+    assert night.returncode == 0, night.stderr
+    assert "warning: cycle_in_history" in night.stderr
     release = settings.current_link
     index = (release / "data_docs" / "index.html").read_text(encoding="utf-8")
     assert "ROT.patient" in index and "TRL.lesion_history" in index
     summary = json.loads((release / "quality.json").read_text(encoding="utf-8"))
     assert {d["site_code"] for d in summary["deliveries"]} == {"ROT", "TRL"}
-    assert summary["checks"] > 100 and summary["failed"] == []
+    assert summary["checks"] > 100
+    assert [(f["site_code"], f["target"], f["severity"]) for f in summary["failed"]] == [
+        ("ROT", "cycle_in_history", "warning")]
+
+
+def test_a_second_writer_stops_at_once(settings, rot_inbox):
+    settings.build_dir.mkdir(parents=True)
+    with open(settings.build_dir / "writer.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242")
+        held.flush()
+        started = time.monotonic()
+        second = prrt(settings, "nightly")
+    assert second.returncode == 1
+    assert "Another prrt process (pid 4242)" in second.stderr
+    assert time.monotonic() - started < 30
+    assert not settings.warehouse_path.exists()
 
 
 def raw_state(settings) -> dict[str, tuple[int, int, int]]:
