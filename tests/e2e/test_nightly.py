@@ -44,6 +44,7 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
     assert published == {k: (n, total.normalize()) for k, (n, total) in truth.items()}
     assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [
         (len(tables["patient"]),)]
+    assert_qlq_scores_match(settings, tables)
     # The release holds marts and code lists only: no raw rows, no audit trail.
     schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
                                                     "duckdb_tables()")}
@@ -52,6 +53,54 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
     again = prrt(settings, "nightly")
     assert again.returncode == 0
     assert "already loaded" in again.stderr and "nothing new" in again.stderr
+
+
+QLQ_SCALES = {  # spec §1: items, item range, kind; written out here independently of dbt
+    "QL2": ([29, 30], 6, "global"), "PF2": ([1, 2, 3, 4, 5], 3, "functional"),
+    "RF2": ([6, 7], 3, "functional"), "EF": ([21, 22, 23, 24], 3, "functional"),
+    "CF": ([20, 25], 3, "functional"), "SF": ([26, 27], 3, "functional"),
+    "FA": ([10, 12, 18], 3, "symptom"), "NV": ([14, 15], 3, "symptom"),
+    "PA": ([9, 19], 3, "symptom"), "DY": ([8], 3, "symptom"), "SL": ([11], 3, "symptom"),
+    "AP": ([13], 3, "symptom"), "CO": ([16], 3, "symptom"), "DI": ([17], 3, "symptom"),
+    "FI": ([28], 3, "symptom"),
+}
+
+
+def qlq_scores(answers: dict[int, int]) -> dict[str, float | None]:
+    scores: dict[str, float | None] = {}
+    for scale, (items, item_range, kind) in QLQ_SCALES.items():
+        given = [answers[i] for i in items if i in answers]
+        if 2 * len(given) < len(items):
+            scores[scale] = None
+            continue
+        raw = sum(given) / len(given)
+        scores[scale] = (100 * (1 - (raw - 1) / item_range) if kind == "functional"
+                         else 100 * (raw - 1) / item_range)
+    summary = [scale for scale in QLQ_SCALES if scale not in ("QL2", "FI")]
+    if all(scores[s] is not None for s in summary):
+        scores["C30SUM"] = sum(scores[s] if QLQ_SCALES[s][2] == "functional"
+                               else 100 - scores[s] for s in summary) / len(summary)
+    else:
+        scores["C30SUM"] = None
+    return scores
+
+
+def assert_qlq_scores_match(settings, tables) -> None:
+    """marts.fct_qlq_c30_scores against the generator's answers, scored in Python."""
+    answers: dict[tuple[str, object], dict[int, int]] = defaultdict(dict)
+    for item in tables["qlq_c30_item_response"].itertuples():
+        key = (pseudonym("ROT", item.patient_id, TEST_KEY.encode()), item.assessment_date)
+        answers[key][int(item.item_no)] = int(item.response)
+    expected = {(*key, scale): score for key, given in answers.items()
+                for scale, score in qlq_scores(given).items()}
+    published = {(p, d, s): score for p, d, s, score in release_rows(
+        settings, "SELECT patient_pseudonym, assessment_date, scale, score "
+                  "FROM marts.fct_qlq_c30_scores")}
+    assert published.keys() == expected.keys()
+    for key, score in expected.items():
+        assert (published[key] is None) == (score is None), key
+        if score is not None:
+            assert published[key] == pytest.approx(score, abs=1e-9), key
 
 
 def test_no_centre_patient_id_reaches_the_warehouse_or_the_release(settings, rot_inbox):
