@@ -263,7 +263,8 @@ def _tested_model(node: str) -> str:
 def offending_rows(connection: Connection, relation: str) -> str:
     try:
         rows = connection.exec_driver_sql(f"SELECT * FROM {relation} LIMIT {SAMPLE_SIZE}")
-        return "; ".join(str(tuple(row)) for row in rows.fetchall()) or "(none stored)"
+        return "; ".join("(" + ", ".join(str(value) for value in row) + ")"
+                         for row in rows.fetchall()) or "(none stored)"
     except Exception as error:  # noqa: BLE001 (a summary must not hide the failure itself)
         return f"(not readable: {error})"
 

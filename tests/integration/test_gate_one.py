@@ -60,19 +60,31 @@ def test_a_truncated_export_is_rejected_and_withdraws_nothing(settings):
     assert ("delivery_snapshot", "critical", "completeness", "rejected") in failed
 
 
+def recode_sex(path, codes: dict[str, str], rows: int | None = None) -> None:
+    lines = path.read_text(encoding="cp1252").splitlines()
+    body = [";".join([f[0], codes.get(f[1], f[1]), *f[2:]]) if n < (rows or len(lines)) else line
+            for n, (line, f) in enumerate((line, line.split(";")) for line in lines[1:])]
+    path.write_text("\r\n".join([lines[0], *body]) + "\r\n", encoding="cp1252")
+
+
 def test_a_file_mostly_quarantined_rejects_the_delivery(settings):
-    settings.inbox.mkdir(parents=True)
-    folder = settings.inbox / ROT_SAMPLE.name
-    shutil.copytree(ROT_SAMPLE, folder)
-    patients = folder / "patienten.csv"
-    lines = patients.read_text(encoding="cp1252").splitlines()
-    recoded = [lines[0]] + [line.replace(";M;", ";man;").replace(";V;", ";vrouw;")
-                            for line in lines[1:]]
-    patients.write_text("\r\n".join(recoded) + "\r\n", encoding="cp1252")
+    [written] = write_deliveries(settings.inbox, 40, 9, ["ROT"], EXPORT)
+    recode_sex(written.path / "patienten.csv", {"M": "man", "V": "vrouw"})
     [report] = load(settings)
     assert report.status == "rejected"
     assert "quarantined_share" in report.message
     assert query(settings, "SELECT count(*) FROM raw.patient") == [(0,)]
+
+
+def test_a_few_faults_in_a_small_file_are_quarantined_not_rejected(settings):
+    settings.inbox.mkdir(parents=True)
+    folder = settings.inbox / ROT_SAMPLE.name
+    shutil.copytree(ROT_SAMPLE, folder)
+    recode_sex(folder / "patienten.csv", {"M": "man", "V": "vrouw"}, rows=2)  # 2 of 6
+    [report] = load(settings)
+    assert report.status == "loaded"
+    assert query(settings, "SELECT reason_code, count(*) FROM meta.quarantined_row "
+                 "GROUP BY ALL") == [("unknown_code", 2)]
 
 
 def test_a_warning_only_delivery_loads_with_its_warning_recorded(settings):

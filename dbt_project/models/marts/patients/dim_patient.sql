@@ -1,6 +1,8 @@
 -- One row per centre patient: the patient facts of spec §7. Age at first cycle is the
--- calendar year of the first C1D1 minus the birth year (spec §8).
-with patients as (
+-- calendar year of the first C1D1 minus the birth year (spec §8). A treated patient whose
+-- patient record is missing tonight (quarantined at load) keeps a row with unknown facts,
+-- so that one bad record does not orphan the patient's episodes.
+with patient_records as (
     select * from {{ ref('stg_raw__patients') }}
 ),
 
@@ -8,6 +10,17 @@ first_cycles as (
     select site, patient_pseudonym, min(c1d1_date) as first_cycle_date
     from {{ ref('int_treatment_episodes_numbered') }}
     group by site, patient_pseudonym
+),
+
+patients as (
+    select patient_records.*
+    from patient_records
+    union all by name
+    select first_cycles.site, first_cycles.patient_pseudonym
+    from first_cycles
+    anti join patient_records
+        on patient_records.site = first_cycles.site
+        and patient_records.patient_pseudonym = first_cycles.patient_pseudonym
 )
 
 select

@@ -31,6 +31,7 @@ scale_scores as (
         scales.scale,
         scales.kind,
         scales.in_summary_score,
+        scales.sort_order,
         scales.item_count::integer as items_in_scale,
         coalesce(answered.items_answered, 0)::integer as items_answered,
         answered.raw_score,
@@ -51,7 +52,8 @@ scale_scores as (
 
 summary_scores as (
     -- C30SUM: mean of the functional scores and 100 - symptom scores of the 13 summary
-    -- scales, only when all 13 are scored.
+    -- scales, only when all 13 are scored. Summed in scale order, so that the result does
+    -- not depend on how a parallel aggregate happens to add its parts.
     select
         site,
         patient_pseudonym,
@@ -64,8 +66,9 @@ summary_scores as (
         case
             when count(score) filter (where in_summary_score)
                 = count(*) filter (where in_summary_score)
-                then avg(case when kind = 'functional' then score else 100 - score end)
-                    filter (where in_summary_score)
+                then list_sum(list(case when kind = 'functional' then score else 100 - score end
+                    order by sort_order) filter (where in_summary_score))
+                    / count(*) filter (where in_summary_score)
         end as score
     from scale_scores
     group by site, patient_pseudonym, assessment_date
