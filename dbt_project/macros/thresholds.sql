@@ -7,3 +7,11 @@
 {% macro at_least(value, threshold) -%}
     ({{ value }} >= {{ threshold }} - {{ var('threshold_tolerance') }})
 {%- endmacro %}
+
+{% macro at_most(value, threshold) -%}
+    ({{ value }} <= {{ threshold }} + {{ var('threshold_tolerance') }})
+{%- endmacro %}
+
+{% macro below(value, threshold) -%}
+    ({{ value }} < {{ threshold }} - {{ var('threshold_tolerance') }})
+{%- endmacro %}

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -44,7 +45,8 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
     assert published == {k: (n, total.normalize()) for k, (n, total) in truth.items()}
     assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [
         (len(tables["patient"]),)]
-    assert_qlq_scores_match(settings, tables)
+    scores = assert_qlq_scores_match(settings, tables)
+    assert_deltas_match(settings, tables, scores)
     # The release holds marts and code lists only: no raw rows, no audit trail.
     schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
                                                     "duckdb_tables()")}
@@ -101,6 +103,77 @@ def assert_qlq_scores_match(settings, tables) -> None:
         assert (published[key] is None) == (score is None), key
         if score is not None:
             assert published[key] == pytest.approx(score, abs=1e-9), key
+    return expected
+
+
+WINDOWS = {"FU6W": (21, 76, 42), "M6": (77, 273, 182), "M12": (274, 456, 365)}  # spec §2
+
+
+def episodes_of(tables) -> dict[str, list[tuple[int, date, date, date | None]]]:
+    """(episode_no, C1D1, last cycle, next C1D1) per pseudonym, from the truth's cycles."""
+    courses: dict[str, dict[str, list[date]]] = defaultdict(lambda: defaultdict(list))
+    for cycle in tables["treatment_cycle"].itertuples():
+        courses[pseudonym("ROT", cycle.patient_id, TEST_KEY.encode())][cycle.phase].append(
+            cycle.cycle_date)
+    result = {}
+    for patient, phases in courses.items():
+        ordered = sorted((min(d), max(d)) for d in phases.values())
+        result[patient] = [(n + 1, c1d1, last, ordered[n + 1][0] if n + 1 < len(ordered)
+                            else None) for n, (c1d1, last) in enumerate(ordered)]
+    return result
+
+
+def expected_deltas(episodes, scores, lower_is_better) -> dict[tuple, tuple]:
+    """(pseudonym, episode, window, scale) -> (delta, class), computed from spec §2."""
+    by_series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    for (patient, when, scale), score in scores.items():
+        if score is not None:
+            by_series[patient, scale].append((when, score))
+    expected = {}
+    for (patient, scale), series in by_series.items():
+        for number, c1d1, last, following in episodes.get(patient, []):
+            base = [(d, v) for d, v in series if c1d1 - timedelta(42) <= d <= c1d1]
+            baseline = max(base)[1] if base else None
+            for window, (start, end, target) in WINDOWS.items():
+                inside = [(d, v) for d, v in series
+                          if last + timedelta(start) <= d <= last + timedelta(end)
+                          and (following is None or d < following)]
+                aim = last + timedelta(target)
+                chosen = min(inside, key=lambda dv: (abs((dv[0] - aim).days),
+                                                     -dv[0].toordinal()))[1] if inside else None
+                if baseline is None and chosen is None:
+                    continue
+                delta = chosen - baseline if None not in (baseline, chosen) else None
+                sign = -1 if lower_is_better(scale) else 1
+                kind = None if delta is None else (
+                    "improved" if sign * delta >= 10 - 1e-9 else
+                    "worsened" if sign * delta <= -10 + 1e-9 else "unchanged")
+                expected[patient, number, window, scale] = (delta, kind)
+    return expected
+
+
+def assert_deltas_match(settings, tables, qlq_scores_by_key) -> None:
+    """Both delta marts against spec §2 applied in Python to the generator's truth."""
+    episodes = episodes_of(tables)
+    symptom = {s for s, (_, _, kind) in QLQ_SCALES.items() if kind == "symptom"}
+    kps: dict[tuple, float] = {}
+    for row in tables["performance_status"].itertuples():
+        key = (pseudonym("ROT", row.patient_id, TEST_KEY.encode()), row.assessment_date, "KPS")
+        kps[key] = min(float(row.score), kps.get(key, 1000.0))
+    for mart, scores in (("fct_qol_score_deltas", qlq_scores_by_key),
+                         ("fct_performance_deltas", kps)):
+        expected = expected_deltas(episodes, scores, lambda scale: scale in symptom)
+        published = {(p, n, w, s): (d, c) for p, n, w, s, d, c in release_rows(
+            settings, f'SELECT patient_pseudonym, episode_no, "window", scale, delta, '
+                      f"classification FROM marts.{mart}")}
+        assert published.keys() == expected.keys(), mart
+        assert {kind for _, kind in expected.values()} >= {"improved", "worsened", None}, mart
+        for key, (delta, kind) in expected.items():
+            got_delta, got_kind = published[key]
+            assert got_kind == kind, (mart, key)
+            assert (got_delta is None) == (delta is None), (mart, key)
+            if delta is not None:
+                assert got_delta == pytest.approx(delta, abs=1e-9), (mart, key)
 
 
 def test_no_centre_patient_id_reaches_the_warehouse_or_the_release(settings, rot_inbox):
