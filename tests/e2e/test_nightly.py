@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from etl.pseudonym import pseudonym
-from etl.synth import write_deliveries
+from etl.synth import WRITERS, write_deliveries
 from etl.synth.nights import night_truth
 from tests.conftest import (
     PRRT,
@@ -47,6 +47,7 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
         (len(tables["patient"]),)]
     scores = assert_qlq_scores_match(settings, tables)
     assert_deltas_match(settings, tables, scores)
+    assert_biomarkers_match(settings, tables)
     # The release holds marts and code lists only: no raw rows, no audit trail.
     schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
                                                     "duckdb_tables()")}
@@ -174,6 +175,46 @@ def assert_deltas_match(settings, tables, qlq_scores_by_key) -> None:
             assert (got_delta is None) == (delta is None), (mart, key)
             if delta is not None:
                 assert got_delta == pytest.approx(delta, abs=1e-9), (mart, key)
+
+
+def assert_biomarkers_match(settings, tables) -> None:
+    """marts.fct_biomarker_response against spec §7 applied to the values ROT reports."""
+    labs = WRITERS["ROT"].centre_view(tables)["lab_result"]
+    series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    for lab in labs[labs["analyte"].isin(["CGA", "NSE"])].itertuples():
+        patient = pseudonym("ROT", lab.patient_id, TEST_KEY.encode())
+        series[patient, lab.analyte].append((lab.sample_date, float(lab.value)))
+    expected = {}
+    for patient, episodes in episodes_of(tables).items():
+        for number, c1d1, last, following in episodes:
+            row = {}
+            for analyte in ("CGA", "NSE"):
+                values = series.get((patient, analyte), [])
+                base = [(d, v) for d, v in values if c1d1 - timedelta(42) <= d <= c1d1]
+                baseline = max(base)[1] if base else None
+                after = [(v, d) for d, v in values if c1d1 < d <= last + timedelta(182)
+                         and (following is None or d < following)]
+                nadir = min(after)[0] if after else None
+                change = (100 * (nadir - baseline) / baseline
+                          if None not in (baseline, nadir) else None)
+                row[analyte] = (baseline, nadir, change)
+            expected[patient, number] = row
+    published = {(p, n): {"CGA": (cb, cn, cp), "NSE": (nb, nn, np_)}
+                 for p, n, cb, cn, cp, nb, nn, np_ in release_rows(
+                     settings, "SELECT patient_pseudonym, episode_no, cga_baseline_ng_ml, "
+                               "cga_nadir_ng_ml, cga_percent_change, nse_baseline_ng_ml, "
+                               "nse_nadir_ng_ml, nse_percent_change "
+                               "FROM marts.fct_biomarker_response")}
+    assert published.keys() == expected.keys()
+    compared = 0
+    for key, row in expected.items():
+        for analyte, values in row.items():
+            for want, got in zip(values, published[key][analyte], strict=True):
+                assert (want is None) == (got is None), (key, analyte)
+                if want is not None:
+                    assert got == pytest.approx(want, rel=1e-9), (key, analyte)
+                    compared += 1
+    assert compared > 50
 
 
 def test_no_centre_patient_id_reaches_the_warehouse_or_the_release(settings, rot_inbox):

@@ -1,17 +1,4 @@
--- Baseline, follow-up and change per episode, window and scale: QLQ-C30 scales and C30SUM (spec §2).
-select
-    site::varchar as site,
-    patient_pseudonym::varchar as patient_pseudonym,
-    episode_no::integer as episode_no,
-    phase::varchar as phase,
-    "window"::varchar as "window",
-    scale::varchar as scale,
-    baseline_date::date as baseline_date,
-    baseline_score::double as baseline_score,
-    follow_up_date::date as follow_up_date,
-    follow_up_score::double as follow_up_score,
-    delta::double as delta,
-    classification::varchar as classification,
-    impaired_at_baseline::boolean as impaired_at_baseline
+-- Baseline, follow-up and change per episode, window and QLQ-C30 scale (spec §2).
+select {{ score_delta_columns() }}
 from {{ ref('int_score_deltas') }}
 where scale <> 'KPS'
