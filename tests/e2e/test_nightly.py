@@ -48,6 +48,7 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
     scores = assert_qlq_scores_match(settings, tables)
     assert_deltas_match(settings, tables, scores)
     assert_biomarkers_match(settings, tables)
+    assert_toxicity_matches(settings, tables)
     # The release holds marts and code lists only: no raw rows, no audit trail.
     schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
                                                     "duckdb_tables()")}
@@ -215,6 +216,61 @@ def assert_biomarkers_match(settings, tables) -> None:
                     assert got == pytest.approx(want, rel=1e-9), (key, analyte)
                     compared += 1
     assert compared > 50
+
+
+TOXICITY = {  # spec §6: term -> (analyte, direction, grade thresholds G1..G4)
+    "Platelet count decreased": ("PLT", ["LLN", 75, 50, 25]),
+    "Anemia": ("HGB", ["LLN", 10.0, 8.0]),
+    "Neutrophil count decreased": ("NEUT", ["LLN", 1.5, 1.0, 0.5]),
+    "White blood cell decreased": ("WBC", ["LLN", 3.0, 2.0, 1.0]),
+    "Lymphocyte count decreased": ("LYMPH", ["LLN", 0.8, 0.5, 0.2]),
+}
+LLN = {"PLT": 150, "NEUT": 2.0, "WBC": 4.0, "LYMPH": 1.0}
+
+
+def lab_grade(analyte: str, value: float, sex: str, baseline: float | None) -> int:
+    if analyte == "CREAT":
+        uln = {"female": 90, "male": 110}[sex]
+        limits = [(4, 6 * uln), (3, 3 * uln), (3, 3 * (baseline or float("inf"))),
+                  (2, 1.5 * uln), (2, 1.5 * (baseline or float("inf"))), (1, uln)]
+        return max([g for g, limit in limits if value > limit + 1e-9], default=0)
+    term = next(t for t, (a, _) in TOXICITY.items() if a == analyte)
+    lln = {"female": 12.0, "male": 13.0}[sex] if analyte == "HGB" else LLN[analyte]
+    thresholds = [lln if t == "LLN" else t for t in TOXICITY[term][1]]
+    return max([g for g, t in enumerate(thresholds, 1) if value < t - 1e-9], default=0)
+
+
+def assert_toxicity_matches(settings, tables) -> None:
+    """marts.fct_haematological_toxicity (lab-derived grades) against spec §6 in Python."""
+    sexes = {pseudonym("ROT", p.patient_id, TEST_KEY.encode()): p.sex
+             for p in tables["patient"].itertuples()}
+    labs = WRITERS["ROT"].centre_view(tables)["lab_result"]
+    series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+    for lab in labs.itertuples():
+        series[pseudonym("ROT", lab.patient_id, TEST_KEY.encode()), lab.analyte].append(
+            (lab.sample_date, float(lab.value)))
+    terms = {**{t: a for t, (a, _) in TOXICITY.items()}, "Creatinine increased": "CREAT"}
+    expected = {}
+    for patient, episodes in episodes_of(tables).items():
+        for number, c1d1, last, following in episodes:
+            for term, analyte in terms.items():
+                values = series.get((patient, analyte), [])
+                base = [(d, v) for d, v in values if c1d1 - timedelta(42) <= d <= c1d1]
+                last_base = max((d for d, _ in base), default=None)
+                baseline_value = max((v for d, v in base if d == last_base), default=None)
+                on_treatment = [v for d, v in values if c1d1 < d <= last + timedelta(90)
+                                and (following is None or d < following)]
+                sex = sexes[patient]
+                expected[patient, number, term] = (
+                    max((lab_grade(analyte, v, sex, baseline_value)
+                         for d, v in base if d == last_base), default=None),
+                    max((lab_grade(analyte, v, sex, baseline_value) for v in on_treatment),
+                        default=None))
+    published = {(p, n, t): (b, w) for p, n, t, b, w in release_rows(
+        settings, "SELECT patient_pseudonym, episode_no, term, baseline_grade, "
+                  "worst_lab_grade FROM marts.fct_haematological_toxicity")}
+    assert published == expected
+    assert {w for _, w in expected.values()} >= {0, 1, 2}
 
 
 def test_no_centre_patient_id_reaches_the_warehouse_or_the_release(settings, rot_inbox):
