@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 
-from etl.synth.render import missing, rounded
+from etl.synth.render import missing, rounded, to_canonical
 
 SITE = "BBK"
 EXCEL_MAX_ROWS = 1_048_576  # rows per worksheet, header included
@@ -21,7 +21,7 @@ ORGAN = {"liver": "Leber", "bone": "Knochen", "lymph_node": "Lymphknoten", "lung
 MODALITY = {"CT": "CT", "MRI": "MRT"}
 RESPONSE = {"CR": "komplette Remission", "PR": "partielle Remission",
             "MR": "minimales Ansprechen", "SD": "stabile Erkrankung", "PD": "Progress"}
-CREATININE_MG_DL_PER_UMOL_L = 1 / 88.42
+CREATININE_MG_DL_PER_UMOL_L = 1 / to_canonical("CREAT", "mg/dL")
 ANALYTE = {"CGA": ("Chromogranin A", "ng/ml", 0), "NSE": ("NSE", "ng/ml", 1),
            "HGB": ("Hämoglobin", "g/dl", 1), "PLT": ("Thrombozyten", "/nl", 0),
            "WBC": ("Leukozyten", "/nl", 1), "NEUT": ("Neutrophile", "/nl", 2),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.synth.render import as_text, questionnaires, rounded
+from etl.synth.render import as_text, questionnaires, rounded, to_canonical
 
 SITE = "IOW"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -21,8 +21,9 @@ ORGAN = {"liver": "1", "bone": "2", "lymph_node": "3", "lung": "4", "pancreas": 
 LAB_COLUMN = {"CGA": ("cga_ngml", 0), "NSE": ("nse_ngml", 1), "HGB": ("hgb_g_dl", 1),
               "PLT": ("plt_k_ul", 0), "WBC": ("wbc_k_ul", 1), "NEUT": ("anc_k_ul", 2),
               "LYMPH": ("alc_k_ul", 2), "CREAT": ("creat_mg_dl", 2)}
-CREATININE_MG_DL_PER_UMOL_L = 1 / 88.42
-MCI_PER_GBQ = 1 / 0.037
+CREATININE_MG_DL_PER_UMOL_L = 1 / to_canonical("CREAT", "mg/dL")
+GBQ_PER_MCI = to_canonical("activity", "mCi")
+MCI_PER_GBQ = 1 / GBQ_PER_MCI
 COMPLETE = "2"
 TABLES = ["patient", "treatment_cycle", "qlq_c30_assessment", "qlq_c30_item_response",
           "performance_status", "lab_result", "imaging_exam", "lesion_measurement",
@@ -140,7 +141,7 @@ def centre_view(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     view = {name: tables[name] for name in TABLES}
     cycles = tables["treatment_cycle"].copy()
     cycles["administered_activity_gbq"] = [
-        activity_mci(g) * 0.037 for g in cycles["administered_activity_gbq"]]
+        activity_mci(g) * GBQ_PER_MCI for g in cycles["administered_activity_gbq"]]
     view["treatment_cycle"] = cycles
     labs = tables["lab_result"].copy()
     labs["value"] = [lab_value(a, v) / CREATININE_MG_DL_PER_UMOL_L if a == "CREAT"

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pandas as pd
 
+from etl.reference import normalise_unit, unit_conversions
+
 
 def missing(value: object) -> bool:
     return value is None or (not isinstance(value, str | date) and bool(pd.isna(value)))
@@ -43,3 +45,9 @@ def questionnaires(tables: dict[str, pd.DataFrame]):
         answers = items.loc[key] if key in items.index else pd.Series(dtype=float)
         yield (a.patient_id, a.assessment_date, as_text(kps.get(key)),
                [as_text(answers.get(i)) for i in range(1, 31)])
+
+
+def to_canonical(quantity: str, unit: str) -> float:
+    """The factor from ``unit`` to the canonical unit, from the loader's own conversion
+    table (``etl/reference/unit_conversions.csv``), so writers and loader agree."""
+    return float(unit_conversions()[quantity, normalise_unit(unit)].factor)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.synth.render import as_text, decimal_comma, questionnaires, rounded
+from etl.synth.render import as_text, decimal_comma, questionnaires, rounded, to_canonical
 
 SITE = "ROT"
 SEX = {"female": "V", "male": "M"}
@@ -20,7 +20,7 @@ ANALYTE = {"CGA": ("CgA", "µg/L", 0), "NSE": ("NSE", "µg/L", 1), "HGB": ("Hb",
            "PLT": ("trombocyten", "10^9/L", 0), "WBC": ("leukocyten", "10^9/L", 1),
            "NEUT": ("neutrofielen", "10^9/L", 2), "LYMPH": ("lymfocyten", "10^9/L", 2),
            "CREAT": ("kreatinine", "µmol/L", 0)}
-HB_MMOL_PER_G_DL = 1 / 1.6114
+HB_MMOL_PER_G_DL = 1 / to_canonical("HGB", "mmol/L")
 AE_TERM = {"Nausea": "Misselijkheid", "Vomiting": "Braken", "Fatigue": "Vermoeidheid",
            "Alopecia": "Haaruitval", "Anemia": "Anemie",
            "Platelet count decreased": "Trombocytopenie",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 
-from etl.synth.render import as_text, missing, rounded
+from etl.synth.render import as_text, missing, rounded, to_canonical
 
 SITE = "TRL"
 STUDY = "TRL-PRRT-01"
@@ -19,9 +19,10 @@ ORGAN = {"liver": "LIVER", "bone": "BONE", "lymph_node": "LYMPH NODE", "lung": "
          "pancreas": "PANCREAS", "small_intestine": "SMALL INTESTINE", "peritoneum": "PERITONEUM"}
 LAB_CODE = {"CGA": "CHROMOGA", "NSE": "NSE", "HGB": "HGB", "PLT": "PLAT", "WBC": "WBC",
             "NEUT": "NEUT", "LYMPH": "LYM", "CREAT": "CREAT"}
-HB_MMOL_PER_G_DL = 1 / 1.6114
-CREATININE_MG_DL_PER_UMOL_L = 1 / 88.42
-MCI_PER_GBQ = 1 / 0.037
+HB_MMOL_PER_G_DL = 1 / to_canonical("HGB", "mmol/L")
+CREATININE_MG_DL_PER_UMOL_L = 1 / to_canonical("CREAT", "mg/dL")
+GBQ_PER_MCI = to_canonical("activity", "mCi")
+MCI_PER_GBQ = 1 / GBQ_PER_MCI
 TABLES = ["patient", "treatment_cycle", "qlq_c30_assessment", "qlq_c30_item_response",
           "performance_status", "lab_result", "imaging_exam", "lesion_measurement",
           "reported_response", "adverse_event", "vital_status"]
@@ -236,7 +237,7 @@ def centre_view(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     view["imaging_exam"] = view["imaging_exam"].assign(modality=None)
     cycles = view["treatment_cycle"]
     cycles["administered_activity_gbq"] = [
-        (dose * 0.037 if unit == "mCi" else dose)
+        dose * to_canonical("activity", unit)
         for dose, unit in (activity(p, g) for p, g in zip(
             cycles["patient_id"], cycles["administered_activity_gbq"], strict=True))]
     cycles["cycle_no"] = None
@@ -251,5 +252,4 @@ def centre_view(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 def _canonical_lab(patient_id: str, analyte: str, value: float) -> float:
     reported, unit = lab(patient_id, analyte, value)
-    factor = {"mmol/L": 1.6114, "mg/dL": 88.42}.get(unit, 1)
-    return reported * factor
+    return reported * to_canonical(analyte, unit)
