@@ -11,6 +11,7 @@ Gate 2 is ``dbt build``'s tests plus a comparison of every mart with the publish
 release: a mart that lost more than ``max_mart_shrink`` of its rows blocks publication.
 """
 
+import copy
 import os
 import re
 import shutil
@@ -88,23 +89,24 @@ class GateOne:
         })
         self._source = self._context.data_sources.add_pandas("deliveries")
         self._definitions: dict[str, object] = {}
+        from expectations.suites import DOMAINS
+
+        self._domains = DOMAINS
+        self._suites = [(frame_name, suite) for domain in DOMAINS
+                        for frame_name, suite in domain.expectations().items()]
 
     def check(self, connection: Connection, delivery: Delivery, extracted: Extracted
               ) -> GateReport:
-        from expectations.suites import DOMAINS
-
         frames = {name: frame for name, frame in extracted.tables.items()}
-        for domain in DOMAINS:
+        for domain in self._domains:
             frames.update(domain.derived_frames(frames))
         frames["delivery_snapshot"] = snapshot_changes(connection, delivery.site,
                                                        extracted.tables)
         frames["delivery_files"] = file_quarantine(extracted)
         report = GateReport()
-        for domain in DOMAINS:
-            for frame_name, suite in domain.expectations().items():
-                frame = frames.get(frame_name)
-                if frame is None or frame.empty:
-                    continue
+        for frame_name, suite in self._suites:
+            frame = frames.get(frame_name)
+            if frame is not None and not frame.empty:
                 report.results += self._validate(delivery, frame_name, frame, suite)
         return report
 
@@ -133,7 +135,8 @@ class GateOne:
             gx = self._gx
             batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
                 "snapshot")
-            stored = self._context.suites.add(gx.ExpectationSuite(name=name, expectations=suite))
+            stored = self._context.suites.add(gx.ExpectationSuite(
+                name=name, expectations=[copy.copy(e) for e in suite]))  # one suite each
             self._definitions[name] = self._context.validation_definitions.add(
                 gx.ValidationDefinition(name=name, data=batch, suite=stored))
         return self._definitions[name]

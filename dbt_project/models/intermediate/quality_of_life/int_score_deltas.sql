@@ -48,8 +48,7 @@ follow_ups as (
         and scores.assessment_date
             between episodes.last_cycle_date + windows.start_days
             and episodes.last_cycle_date + windows.end_days
-        and (episodes.next_episode_c1d1_date is null
-             or scores.assessment_date < episodes.next_episode_c1d1_date)
+        and {{ before_next_episode('scores.assessment_date') }}
     qualify row_number() over (
         partition by episodes.site, episodes.patient_pseudonym, episodes.episode_no,
                      windows."window", scores.scale

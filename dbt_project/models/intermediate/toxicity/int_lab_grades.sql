@@ -31,8 +31,7 @@ values_in_episodes as (
             when labs.sample_date > episodes.c1d1_date
                 and labs.sample_date
                     <= episodes.last_cycle_date + {{ var('toxicity_days_after_last_cycle') }}
-                and (episodes.next_episode_c1d1_date is null
-                     or labs.sample_date < episodes.next_episode_c1d1_date) then 'treatment'
+                and {{ before_next_episode('labs.sample_date') }} then 'treatment'
         end as period
     from episodes
     inner join {{ ref('stg_raw__lab_results') }} as labs

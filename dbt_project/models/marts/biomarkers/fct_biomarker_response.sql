@@ -40,8 +40,7 @@ nadirs as (
         and markers.sample_date > episodes.c1d1_date
         and markers.sample_date
             <= episodes.last_cycle_date + {{ var('biomarker_nadir_days_after_last_cycle') }}
-        and (episodes.next_episode_c1d1_date is null
-             or markers.sample_date < episodes.next_episode_c1d1_date)
+        and {{ before_next_episode('markers.sample_date') }}
     qualify row_number() over (
         partition by episodes.site, episodes.patient_pseudonym, episodes.episode_no,
                      markers.analyte

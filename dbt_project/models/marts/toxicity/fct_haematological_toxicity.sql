@@ -50,8 +50,7 @@ reported as (
         and events.onset_date > episodes.c1d1_date
         and events.onset_date
             <= episodes.last_cycle_date + {{ var('toxicity_days_after_last_cycle') }}
-        and (episodes.next_episode_c1d1_date is null
-             or events.onset_date < episodes.next_episode_c1d1_date)
+        and {{ before_next_episode('events.onset_date') }}
     where events.term in (select term from terms)
     group by all
 )
