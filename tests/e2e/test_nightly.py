@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.conftest import (
     release_rows,
     text_columns_containing,
 )
+from tests.e2e.tumour_outcomes import assert_tumour_outcomes_match
 
 EXPORT = "2024-06-01"
 
@@ -49,6 +51,9 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
     assert_deltas_match(settings, tables, scores)
     assert_biomarkers_match(settings, tables)
     assert_toxicity_matches(settings, tables)
+    assert_tumour_outcomes_match(
+        partial(release_rows, settings), WRITERS["ROT"].centre_view(tables), episodes_of(tables),
+        partial(pseudonym, "ROT", key=TEST_KEY.encode()))
     # The release holds marts and code lists only: no raw rows, no audit trail.
     schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
                                                     "duckdb_tables()")}
