@@ -1,0 +1,1 @@
+"""Statistics on the derived tables: survival estimates and small-cell protection."""

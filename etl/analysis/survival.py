@@ -1,0 +1,108 @@
+"""Kaplan–Meier, log-rank and Cox statistics of spec §5, with lifelines.
+
+lifelines' Kaplan–Meier bands are on the log(−log) scale (its "exponential Greenwood"),
+the same as R survival's ``conf.type = "log-log"``. The median and its confidence limits
+follow spec §8 rather than ``median_survival_time_``: the first time S(t) ≤ 0.5 (with the
+spec's 1e-9 tolerance), and the first time the lower / upper band is ≤ 0.5; a band is
+undefined where S(t) = 0, so a limit that is never reached stays "not reached" (None).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TOLERANCE = 1e-9
+ALPHA = 0.05  # 95 % confidence
+
+
+@dataclass(frozen=True)
+class Median:
+    """A median survival time with its 95 % confidence limits (None: not reached)."""
+
+    median: float | None
+    lower: float | None
+    upper: float | None
+
+
+def km_curve(durations: pd.Series, events: pd.Series) -> pd.DataFrame:
+    """The Kaplan–Meier estimate at time 0 and at every distinct duration.
+
+    Columns: time, survival, ci_lower, ci_upper, at_risk, events, censored. The bands are
+    NaN where the estimate is 0 (undefined on the log(−log) scale).
+    """
+    from lifelines import KaplanMeierFitter
+
+    fitter = KaplanMeierFitter(alpha=ALPHA).fit(durations, event_observed=events)
+    table = fitter.event_table
+    bands = fitter.confidence_interval_survival_function_
+    curve = pd.DataFrame({
+        "time": table.index.to_numpy(dtype=float),
+        "survival": fitter.survival_function_.iloc[:, 0].to_numpy(),
+        "ci_lower": bands.iloc[:, 0].to_numpy(),
+        "ci_upper": bands.iloc[:, 1].to_numpy(),
+        "at_risk": table["at_risk"].to_numpy(dtype=int),
+        "events": table["observed"].to_numpy(dtype=int),
+        "censored": table["censored"].to_numpy(dtype=int),
+    })
+    undefined = curve["survival"] <= TOLERANCE
+    curve.loc[undefined, ["ci_lower", "ci_upper"]] = np.nan
+    return curve
+
+
+def _first_time_at_or_below_half(times: pd.Series, values: pd.Series) -> float | None:
+    reached = times[values.notna() & (values <= 0.5 + TOLERANCE)]
+    return float(reached.iloc[0]) if len(reached) else None
+
+
+def median_survival(curve: pd.DataFrame) -> Median:
+    """Median and 95 % CI from a curve of :func:`km_curve` (spec §8)."""
+    return Median(
+        median=_first_time_at_or_below_half(curve["time"], curve["survival"]),
+        lower=_first_time_at_or_below_half(curve["time"], curve["ci_lower"]),
+        upper=_first_time_at_or_below_half(curve["time"], curve["ci_upper"]),
+    )
+
+
+def median_follow_up(durations: pd.Series, events: pd.Series) -> Median:
+    """Median follow-up by reverse Kaplan–Meier: censoring is the event (spec §5)."""
+    return median_survival(km_curve(durations, 1 - events.astype(int)))
+
+
+@dataclass(frozen=True)
+class LogRank:
+    """A log-rank test across the groups of one stratification."""
+
+    chi_square: float
+    degrees_of_freedom: int
+    p_value: float
+
+
+def log_rank(durations: pd.Series, events: pd.Series, groups: pd.Series) -> LogRank:
+    """Log-rank test of equal survival in every group (two or more groups)."""
+    from lifelines.statistics import multivariate_logrank_test
+
+    result = multivariate_logrank_test(durations, groups, events)
+    return LogRank(float(result.test_statistic), int(result.degrees_of_freedom),
+                   float(result.p_value))
+
+
+def cox_hazard_ratios(frame: pd.DataFrame, duration: str, event: str,
+                      covariates: list[str]) -> pd.DataFrame:
+    """Cox proportional hazards (Efron ties, lifelines' only method) on complete cases.
+
+    Returns one row per covariate: hazard_ratio, ci_lower, ci_upper, p_value (Wald).
+    """
+    from lifelines import CoxPHFitter
+
+    data = frame[[duration, event, *covariates]].dropna().astype(float)
+    fitter = CoxPHFitter().fit(data, duration_col=duration, event_col=event,
+                               fit_options={"precision": 1e-12})
+    summary = fitter.summary
+    return pd.DataFrame({
+        "covariate": summary.index.to_list(),
+        "hazard_ratio": summary["exp(coef)"].to_numpy(),
+        "ci_lower": summary["exp(coef) lower 95%"].to_numpy(),
+        "ci_upper": summary["exp(coef) upper 95%"].to_numpy(),
+        "p_value": summary["p"].to_numpy(),
+    })

@@ -1,0 +1,107 @@
+"""Kaplan–Meier, log-rank and Cox against R survival 3.5-3 on the `aml` data.
+
+The expected numbers were printed by R (Debian r-cran-survival 3.5-3, 15 digits) with:
+    survfit(Surv(time, status) ~ 1, conf.type = "log-log"); quantile(fit, 0.5)
+    survdiff(Surv(time, status) ~ group)
+    coxph(Surv(time, status) ~ x, ties = "efron")
+    survfit(Surv(time, 1 - status) ~ 1, conf.type = "log-log")   # reverse KM
+R's median rule and spec §8's agree here (no plateau at exactly 0.5).
+"""
+
+import math
+
+import pandas as pd
+import pytest
+
+from etl.analysis.survival import (
+    Median,
+    cox_hazard_ratios,
+    km_curve,
+    log_rank,
+    median_follow_up,
+    median_survival,
+)
+
+AML = pd.DataFrame({
+    "days": [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33,
+             43, 45],
+    "event": [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1],
+    "group": ["maintained"] * 11 + ["nonmaintained"] * 12,
+})
+
+# R: time, surv, lower, upper, n.risk, n.event, n.censor (whole cohort)
+R_CURVE = [
+    (5, 0.913043478260870, 0.69494753753205873, 0.977515669900713, 23, 2, 0),
+    (8, 0.826086956521739, 0.60061041123719894, 0.930903558387115, 21, 2, 0),
+    (9, 0.782608695652174, 0.55421150666872854, 0.903207489881887, 19, 1, 0),
+    (12, 0.739130434782609, 0.50920943875421876, 0.873375781697676, 18, 1, 0),
+    (13, 0.695652173913043, 0.46564174976200395, 0.841721291391763, 17, 1, 1),
+    (16, 0.695652173913043, 0.46564174976200395, 0.841721291391763, 15, 0, 1),
+    (18, 0.645962732919255, 0.41395295071711707, 0.805307764482079, 14, 1, 0),
+    (23, 0.546583850931677, 0.31925041397118686, 0.726449173820634, 13, 2, 0),
+    (27, 0.496894409937888, 0.27556562801213719, 0.684213788447816, 11, 1, 0),
+    (28, 0.496894409937888, 0.27556562801213719, 0.684213788447816, 10, 0, 1),
+    (30, 0.441683919944790, 0.22738116846254250, 0.637092687459888, 9, 1, 0),
+    (31, 0.386473429951691, 0.18283661864862794, 0.587476914417940, 8, 1, 0),
+    (33, 0.331262939958592, 0.14182569348173837, 0.535273789989068, 7, 1, 0),
+    (34, 0.276052449965493, 0.10444134323359304, 0.480284660416562, 6, 1, 0),
+    (43, 0.220841959972395, 0.07099664898286148, 0.422167443380925, 5, 1, 0),
+    (45, 0.165631469979296, 0.04211428126157690, 0.360361360273183, 4, 1, 1),
+    (48, 0.082815734989648, 0.00695596679853646, 0.286760367980918, 2, 1, 0),
+    (161, 0.082815734989648, 0.00695596679853646, 0.286760367980918, 1, 0, 1),
+]
+
+
+def test_kaplan_meier_curve_matches_r_log_log_bands():
+    curve = km_curve(AML["days"], AML["event"]).set_index("time")
+    assert curve.loc[0.0, "survival"] == 1.0
+    for time, surv, lower, upper, at_risk, events, censored in R_CURVE:
+        row = curve.loc[float(time)]
+        assert row["survival"] == pytest.approx(surv, abs=1e-6), time
+        assert row["ci_lower"] == pytest.approx(lower, abs=1e-6), time
+        assert row["ci_upper"] == pytest.approx(upper, abs=1e-6), time
+        assert (row["at_risk"], row["events"], row["censored"]) == (at_risk, events, censored)
+
+
+@pytest.mark.parametrize(("group", "expected"), [
+    (None, Median(27, 13, 34)),
+    ("maintained", Median(31, 13, None)),       # R: upper NA (band never reaches 0.5)
+    ("nonmaintained", Median(23, 5, 33)),
+])
+def test_median_and_its_confidence_limits_match_r(group, expected):
+    data = AML if group is None else AML[AML["group"] == group]
+    assert median_survival(km_curve(data["days"], data["event"])) == expected
+
+
+def test_bands_are_undefined_where_survival_reaches_zero():
+    """R gives NA where S(t) = 0 (the last nonmaintained patient dies at day 45)."""
+    data = AML[AML["group"] == "nonmaintained"]
+    last = km_curve(data["days"], data["event"]).iloc[-1]
+    assert last["survival"] == 0.0
+    assert math.isnan(last["ci_lower"]) and math.isnan(last["ci_upper"])
+
+
+def test_median_is_the_first_time_at_or_below_one_half():
+    """Spec §8: 0.5 itself counts (S = 1/2 after one of two patients dies at day 10)."""
+    curve = km_curve(pd.Series([10, 20]), pd.Series([1, 0]))
+    assert median_survival(curve).median == 10
+
+
+def test_log_rank_matches_r_survdiff():
+    result = log_rank(AML["days"], AML["event"], AML["group"])
+    assert result.chi_square == pytest.approx(3.3963886989776, abs=1e-6)
+    assert result.p_value == pytest.approx(0.0653393220405052, abs=1e-6)
+    assert result.degrees_of_freedom == 1
+
+
+def test_cox_hazard_ratio_matches_r_coxph_efron():
+    frame = AML.assign(nonmaintained=(AML["group"] == "nonmaintained").astype(int))
+    row = cox_hazard_ratios(frame, "days", "event", ["nonmaintained"]).iloc[0]
+    assert row["hazard_ratio"] == pytest.approx(2.49810532617214, abs=1e-6)
+    assert row["ci_lower"] == pytest.approx(0.915907257436408, abs=1e-6)
+    assert row["ci_upper"] == pytest.approx(6.8134957660633, abs=1e-6)
+    assert row["p_value"] == pytest.approx(0.0737148606390457, abs=1e-6)
+
+
+def test_median_follow_up_by_reverse_kaplan_meier_matches_r():
+    assert median_follow_up(AML["days"], AML["event"]) == Median(161, 28, None)
