@@ -1,0 +1,11 @@
+"""Built with lifelines by etl.analysis.survival_tables.km_curves (spec §5, §8); the factors
+come from the seed survival_factors."""
+
+
+def model(dbt, session):
+    from etl.analysis.survival_tables import km_curves
+
+    dbt.config(materialized="table")
+    cohort = dbt.ref("int_survival_cohort").df()
+    factors = dbt.ref("survival_factors").df()
+    return km_curves(cohort, factors)

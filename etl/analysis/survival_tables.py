@@ -1,0 +1,145 @@
+"""The published survival tables (km_curve, km_summary, km_logrank, cox_hazard_ratios),
+built by dbt Python models from ``intermediate.int_survival_cohort``.
+
+Which factors stratify the curves and which adjust the Cox model is data: the seed
+``codes.survival_factors``. A factor applies to the regular episodes (one per patient, so
+the observations are independent) unless the seed says ``all`` (phase: regular against
+salvage episodes). Rows with an unknown factor value are left out of that factor's
+strata and counted in ``km_summary.n_unknown``.
+"""
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from etl.analysis.survival import (
+    cox_hazard_ratios,
+    km_curve,
+    log_rank,
+    median_follow_up,
+    median_survival,
+)
+
+DAYS_PER_MONTH = 30.4375  # spec conventions; the same as the dbt var days_per_month
+KEYS = ["endpoint", "criterion"]
+
+
+def _label(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def strata(cohort: pd.DataFrame, factors: pd.DataFrame
+           ) -> Iterator[tuple[tuple, str, pd.DataFrame, int]]:
+    """(endpoint, criterion), factor, episodes of the factor's population with their
+    ``stratum`` label, and how many episodes had the factor unknown."""
+    cohort = cohort.assign(all="all")
+    for _, factor in factors[factors["stratify"]].iterrows():
+        name = factor["factor"]
+        population = cohort if factor["episodes"] == "all" else cohort[
+            cohort["phase"] == factor["episodes"]]
+        for key, group in population.groupby(KEYS, sort=True):
+            values = group[name]
+            yield key, name, group[values.notna()].assign(
+                stratum=values.dropna().map(_label)), int(values.isna().sum())
+
+
+def km_curves(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """Kaplan–Meier curve per endpoint × criterion × factor × stratum × time."""
+    parts = []
+    for (endpoint, criterion), factor, episodes, _ in strata(cohort, factors):
+        for stratum, group in episodes.groupby("stratum", sort=True):
+            curve = km_curve(group["days"], group["is_event"].astype(int))
+            parts.append(curve.assign(endpoint=endpoint, criterion=criterion,
+                                      factor=factor, stratum=stratum))
+    columns = ["endpoint", "criterion", "factor", "stratum", "days", "months", "survival",
+               "ci_lower", "ci_upper", "at_risk", "events", "censored"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    curves = pd.concat(parts, ignore_index=True).rename(columns={"time": "days"})
+    curves["months"] = curves["days"] / DAYS_PER_MONTH
+    return curves[columns]
+
+
+def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """Median with 95 % CI, events, n and median follow-up per stratum."""
+    episode = ["site", "patient_pseudonym", "episode_no", "criterion"]
+    follow_up = cohort.loc[cohort["endpoint"] == "OS", [*episode, "days", "is_event"]]
+    rows = []
+    for (endpoint, criterion), factor, episodes, unknown in strata(cohort, factors):
+        for stratum, group in episodes.groupby("stratum", sort=True):
+            median = median_survival(km_curve(group["days"], group["is_event"].astype(int)))
+            os_rows = group[episode].merge(follow_up, on=episode)
+            reverse = median_follow_up(os_rows["days"], os_rows["is_event"].astype(int))
+            rows.append({
+                "endpoint": endpoint, "criterion": criterion, "factor": factor,
+                "stratum": stratum, "n": len(group), "events": int(group["is_event"].sum()),
+                "n_unknown": unknown,
+                "median_days": median.median, "median_ci_lower_days": median.lower,
+                "median_ci_upper_days": median.upper,
+                "median_follow_up_days": reverse.median,
+            })
+    summary = pd.DataFrame(rows, columns=[
+        "endpoint", "criterion", "factor", "stratum", "n", "events", "n_unknown",
+        "median_days", "median_ci_lower_days", "median_ci_upper_days",
+        "median_follow_up_days"])
+    for column in ["median", "median_ci_lower", "median_ci_upper", "median_follow_up"]:
+        summary[f"{column}_months"] = summary[f"{column}_days"] / DAYS_PER_MONTH
+    return summary
+
+
+def log_rank_tests(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """Log-rank test per endpoint × criterion × factor with at least two strata."""
+    rows = []
+    for (endpoint, criterion), factor, episodes, _ in strata(cohort, factors):
+        if factor == "all" or episodes["stratum"].nunique() < 2:
+            continue
+        test = log_rank(episodes["days"], episodes["is_event"].astype(int),
+                        episodes["stratum"])
+        rows.append({"endpoint": endpoint, "criterion": criterion, "factor": factor,
+                     "strata": " | ".join(sorted(episodes["stratum"].unique())),
+                     "n": len(episodes), "events": int(episodes["is_event"].sum()),
+                     "chi_square": test.chi_square,
+                     "degrees_of_freedom": test.degrees_of_freedom,
+                     "p_value": test.p_value})
+    return pd.DataFrame(rows, columns=["endpoint", "criterion", "factor", "strata", "n",
+                                       "events", "chi_square", "degrees_of_freedom",
+                                       "p_value"])
+
+
+def _without_events_at_a_level(data: pd.DataFrame, covariates: list[str]) -> list[str]:
+    """Binary covariates with no event at one of their two levels: the partial likelihood
+    has no maximum there (an infinite hazard ratio), so they cannot enter the model."""
+    return [c for c in covariates if data[c].nunique() == 2
+            and (data.groupby(c)["event"].sum() == 0).any()]
+
+
+def cox_models(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """Hazard ratios with 95 % CI of the adjusting factors, one Cox model per endpoint ×
+    criterion on the regular episodes with every factor known (complete cases). A binary
+    factor without events at one level is left out of that model, with a note."""
+    from lifelines.exceptions import ConvergenceError
+
+    covariates = factors.loc[factors["adjust"], "factor"].to_list()
+    rows = []
+    regular = cohort[cohort["phase"] == "regular"]
+    for (endpoint, criterion), group in regular.groupby(KEYS, sort=True):
+        complete = group.assign(event=group["is_event"].astype(int)).dropna(subset=covariates)
+        base = {"endpoint": endpoint, "criterion": criterion, "n": len(complete),
+                "events": int(complete["event"].sum())}
+        left_out = _without_events_at_a_level(complete, covariates)
+        rows += [{**base, "covariate": c, "note": "left out: no events at one level"}
+                 for c in left_out]
+        kept = [c for c in covariates if c not in left_out]
+        try:
+            ratios = cox_hazard_ratios(complete, "days", "event", kept)
+        except (ConvergenceError, ValueError, ZeroDivisionError) as error:
+            rows += [{**base, "covariate": c, "note": f"not estimable: {error}"[:200]}
+                     for c in kept]
+            continue
+        rows += [{**base, **r, "note": None} for r in ratios.to_dict("records")]
+    return pd.DataFrame(rows, columns=["endpoint", "criterion", "covariate", "n", "events",
+                                       "hazard_ratio", "ci_lower", "ci_upper", "p_value",
+                                       "note"])
