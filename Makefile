@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PRRT   := $(BIN)/prrt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo nightly test lint clean
+.PHONY: help setup browser demo nightly test lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,7 +25,11 @@ demo: setup ## generate a synthetic delivery, run one night, publish, query the 
 nightly: setup ## process the inbox: load, build, gate and publish ($$PRRT_HOME, default ./data)
 	$(PRRT) nightly
 
-test: setup ## lint, then run the whole test suite
+browser: ## install headless Chromium (Debian package) for the report test, if missing
+	@command -v chromium >/dev/null || { apt-get update -q && \
+	  apt-get install -y -q --no-install-recommends chromium; }
+
+test: setup browser ## lint, then run the whole test suite
 	$(BIN)/ruff check etl models migrations expectations tests
 	$(BIN)/python -m pytest
 

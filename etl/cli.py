@@ -4,10 +4,12 @@ One sub-command per stage. Progress goes to stderr; exit codes: 0 success, 1 a d
 was rejected or a gate/test failed, 2 bad usage or configuration.
 """
 
+import http.server
 import json
 import os
+import shutil
 from datetime import date
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Annotated
 
@@ -16,11 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from etl import db, pipeline
+from etl import db, pipeline, transform
 from etl import publish as publishing
 from etl.config import DEMO_PSEUDONYM_KEY, WAREHOUSE_FILE, Settings
-from etl.errors import PrrtError
+from etl.errors import ConfigurationError, PrrtError
 from etl.mapping import load_all_mappings
+from etl.report import write_report
 
 HELP = """PRRT outcomes warehouse: load centre deliveries, build the marts, publish releases.
 
@@ -34,7 +37,9 @@ Environment:
 \b
 A night by hand:  prrt db upgrade; prrt load; prrt build; prrt publish
 All of it:        prrt nightly
-Analysts read:    $PRRT_HOME/current/warehouse.duckdb (read-only), schema marts
+Analysts read:    $PRRT_HOME/current/warehouse.duckdb (read-only): schema analytics
+                  (stable views), marts, codes; beside it parquet/, docs/ (prrt docs),
+                  report.html (prrt report), quality.json and data_docs/
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
@@ -160,15 +165,74 @@ def publish(rollback: Annotated[bool, typer.Option(
         "--rollback", help="Point current back at the previous release instead.")] = False):
     """Publish the built marts as a new release and switch `current` to it atomically."""
     settings = Settings.from_env()
-    with db.writer_lock(settings), db.connect(settings) as connection:
+    with db.writer_lock(settings):
         if rollback:
-            target = publishing.rollback(connection, settings)
+            with db.connect(settings) as connection:
+                target = publishing.rollback(connection, settings)
             err.print(f"current -> {target}")
             return
-        run_id = pipeline.start_run(connection, "publish")
-        release = publishing.publish(connection, settings, run_id)
-        pipeline.finish_run(connection, run_id, True, f"published {release}")
-        err.print(f"published {release / WAREHOUSE_FILE}")
+        docs = transform.generate_docs(settings)  # dbt needs the file to itself
+        with db.connect(settings) as connection:
+            run_id = pipeline.start_run(connection, "publish")
+            release = publishing.publish(connection, settings, run_id, partial(
+                pipeline.attach_release_files, gate_one=None, docs=docs,
+                summary=pipeline.quality_summary(connection, run_id)))
+            pipeline.finish_run(connection, run_id, True, f"published {release}")
+    err.print(f"published {release / WAREHOUSE_FILE}")
+
+
+def _release_dir(settings: Settings, release: Path | None) -> Path:
+    folder = (release or settings.current_link).resolve()
+    if not (folder / WAREHOUSE_FILE).exists():
+        raise ConfigurationError(
+            f"No release at {folder} (expected {WAREHOUSE_FILE} there); run `prrt nightly` "
+            "or `prrt demo` first, or pass --release <releases/RUN_ID>")
+    return folder
+
+
+ReleaseOption = Annotated[Path | None, typer.Option(
+    help="A release folder ($PRRT_HOME/releases/<run_id>); default: the current one.")]
+
+
+@app.command()
+@_exits
+def report(release: ReleaseOption = None):
+    """Write the outcomes report (report.html) of a release and print its path.
+
+    One static page, viewable offline: Kaplan-Meier curves of TTP, PFS and OS by phase with
+    numbers at risk and medians, a waterfall of best change in tumour size, a swimmer plot,
+    QLQ-C30 change among patients impaired at baseline, best-response tables per criterion
+    and the night's data quality. Every night writes it beside its release already.
+    """
+    settings = Settings.from_env()
+    out.print(str(write_report(_release_dir(settings, release))))
+
+
+@app.command()
+@_exits
+def docs(
+    release: ReleaseOption = None,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Copy the data dictionary (docs/index.html) into this folder.")] = None,
+    serve: Annotated[bool, typer.Option(help="Serve it on http://localhost:PORT.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8080,
+):
+    """The data dictionary of a release: dbt's docs of every table, view and column
+    (descriptions, lineage, tests). Prints its path; --out copies it, --serve serves it."""
+    settings = Settings.from_env()
+    folder = _release_dir(settings, release) / publishing.DOCS_DIR
+    if not (folder / "index.html").exists():
+        raise ConfigurationError(f"{folder} has no index.html: the release was published "
+                                 "without its data dictionary; run `prrt publish` again")
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        folder = Path(shutil.copy2(folder / "index.html", out_dir / "index.html")).parent
+    out.print(str(folder / "index.html"))
+    if serve:
+        handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+            err.print(f"serving http://localhost:{port}/ (Ctrl-C stops)")
+            server.serve_forever()
 
 
 @app.command()

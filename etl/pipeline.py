@@ -8,6 +8,7 @@ the CLI can choose the exit code (0 all well, 1 a delivery rejected or a test fa
 import json
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -27,6 +28,7 @@ from etl.load import (
     write_delivery,
 )
 from etl.mapping import LoadedMapping, load_all_mappings
+from etl.report import write_report
 from etl.runs import finish_run, start_run, utc_now
 
 
@@ -164,16 +166,18 @@ def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
             result.deliveries = loader.load(inbox or settings.inbox, mappings)
             needs_release = (publishing.unpublished_loads(connection) > 0
                              or publishing.current_release(settings) is None)
+        docs = None
         if needs_release:
             result.build = run_build(settings)
+            if result.build.succeeded:  # dbt needs the file to itself: before reconnecting
+                docs = transform.generate_docs(settings)
         with db.connect(settings) as connection:
             if needs_release:
                 result.gate_two = check_gate_two(connection, settings, run_id, result.build)
             if needs_release and result.build.succeeded and result.gate_two.passed:
-                result.release = publishing.publish(
-                    connection, settings, run_id,
-                    attach=lambda release: gate.publish_quality(
-                        loader.gate_one, release, quality_summary(connection, run_id)))
+                result.release = publishing.publish(connection, settings, run_id, partial(
+                    attach_release_files, gate_one=loader.gate_one, docs=docs,
+                    summary=quality_summary(connection, run_id)))
                 say(f"published {result.release / 'warehouse.duckdb'}")
             elif not needs_release:
                 say("nothing new: the current release stays published")
@@ -181,6 +185,16 @@ def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
                 say("nothing published: the current release stays as it was")
             finish_run(connection, run_id, result.succeeded, _summary(result))
     return result
+
+
+def attach_release_files(release: Path, gate_one: gate.GateOne | None, summary: str,
+                         docs: Path | None) -> None:
+    """What a night puts beside its release: Data Docs and the quality summary, the data
+    dictionary (dbt docs) and the outcomes report."""
+    gate.publish_quality(gate_one, release, summary)
+    if docs is not None:
+        publishing.attach_docs(release, docs)
+    write_report(release)
 
 
 def check_gate_two(connection: Connection, settings: Settings, run_id: str,

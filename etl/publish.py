@@ -1,10 +1,13 @@
-"""Publish a release: a read-only copy of the marts and code lists, switched in atomically.
+"""Publish a release: a read-only copy of the marts, the analytic layer and the code lists,
+switched in atomically.
 
 Readers open ``$PRRT_HOME/current/warehouse.duckdb`` read-only. Publishing writes a new
 file under ``releases/<run_id>/`` (never touching the current one), then replaces the
 ``current`` symlink with one rename, which is atomic: a reader that opens ``current``
 gets either the old or the new release, whole. Open readers keep their file. Raw rows,
-``meta`` and anything that could identify a patient are not copied.
+``meta`` and anything that could identify a patient are not copied. The analytic views
+are re-created in the release (they read its own marts: their SQL names no database) and
+exported as Parquet, one file per view or table, for tools that cannot open DuckDB.
 """
 
 import os
@@ -20,7 +23,10 @@ from etl.db import transaction
 from etl.errors import PrrtError
 from etl.runs import utc_now
 
-PUBLISHED_SCHEMAS = ("marts", "codes")
+PUBLISHED_SCHEMAS = ("marts", "codes", "analytics")
+ANALYTICS = "analytics"
+PARQUET_DIR = "parquet"
+DOCS_DIR = "docs"
 
 
 def _quote(text: str) -> str:
@@ -51,8 +57,11 @@ def write_release(connection: Connection, settings: Settings, run_id: str,
                 if comment:
                     sql(f"COMMENT ON TABLE release.{schema}.{table} IS {_quote(comment)}")
                 _copy_column_comments(connection, schema, table)
+        _copy_views(connection, ANALYTICS)
         sql("CREATE TABLE release.main.release_info AS SELECT ? AS run_id, ? AS published_at",
             (run_id, utc_now()))
+        connection.commit()
+        _export_parquet(connection, ANALYTICS, partial / PARQUET_DIR)
         connection.commit()
     finally:
         sql("DETACH release")
@@ -61,6 +70,37 @@ def write_release(connection: Connection, settings: Settings, run_id: str,
     final = settings.releases_dir / run_id
     os.rename(partial, final)
     return final
+
+
+def _copy_views(connection: Connection, schema: str) -> None:
+    """Re-create the schema's views in the release from their stored SQL, with comments."""
+    sql = connection.exec_driver_sql
+    build = sql("SELECT current_database()").scalar_one()
+    views = sql("SELECT view_name, sql, comment FROM duckdb_views() WHERE database_name = "
+                "current_database() AND schema_name = ? ORDER BY 1", (schema,)).fetchall()
+    sql("USE release")
+    try:
+        for _, definition, _ in views:
+            sql(definition)
+    finally:
+        sql(f"USE {build}")
+    for view, _, comment in views:
+        if comment:
+            sql(f"COMMENT ON VIEW release.{schema}.{view} IS {_quote(comment)}")
+        _copy_column_comments(connection, schema, view)
+
+
+def _export_parquet(connection: Connection, schema: str, folder: Path) -> None:
+    """Every table and view of the release's ``schema`` as ``folder/<name>.parquet``."""
+    folder.mkdir()
+    names = connection.exec_driver_sql(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'release' AND "
+        "schema_name = ? UNION SELECT view_name FROM duckdb_views() WHERE database_name = "
+        "'release' AND schema_name = ? ORDER BY 1", (schema, schema)).scalars().all()
+    for name in names:
+        target = _quote(str(folder / f"{name}.parquet"))
+        connection.exec_driver_sql(
+            f"COPY (SELECT * FROM release.{schema}.{name}) TO {target} (FORMAT parquet)")
 
 
 def _copy_column_comments(connection: Connection, schema: str, table: str) -> None:
@@ -73,6 +113,13 @@ def _copy_column_comments(connection: Connection, schema: str, table: str) -> No
         connection.exec_driver_sql(
             f'COMMENT ON COLUMN release.{schema}.{table}."{column}" IS {_quote(comment)}'
         )
+
+
+def attach_docs(release_dir: Path, page: Path) -> Path:
+    """The data dictionary (dbt's static docs page) as ``docs/index.html`` of a release."""
+    folder = release_dir / DOCS_DIR
+    folder.mkdir(exist_ok=True)
+    return Path(shutil.copyfile(page, folder / "index.html"))
 
 
 def switch_current(settings: Settings, release_dir: Path) -> None:

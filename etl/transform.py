@@ -16,6 +16,7 @@ from pathlib import Path
 
 from etl.config import Settings
 from etl.crashpoints import maybe_crash
+from etl.errors import PrrtError
 
 FAILED = ("error", "fail", "runtime error")
 
@@ -52,12 +53,9 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
-def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
-    """Invoke dbt with the project, profile and build paths of this installation."""
+def _dbt_command(settings: Settings, arguments: list[str]) -> tuple[list[str], dict]:
+    """The dbt command line and environment for the project, profile and build paths."""
     project = str(settings.dbt_project_dir)
-    target = settings.build_dir / "dbt_target"
-    results_file = target / "run_results.json"
-    results_file.unlink(missing_ok=True)
     environment = {
         **os.environ,
         "PRRT_WAREHOUSE_PATH": str(settings.warehouse_path),
@@ -67,9 +65,17 @@ def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
     command = [
         dbt_executable(), *arguments,
         "--project-dir", project, "--profiles-dir", project,
-        "--target-path", str(target), "--log-path", str(settings.build_dir / "dbt_logs"),
-        "--no-use-colors",
+        "--target-path", str(settings.build_dir / "dbt_target"),
+        "--log-path", str(settings.build_dir / "dbt_logs"), "--no-use-colors",
     ]
+    return command, environment
+
+
+def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
+    """Invoke dbt with the project, profile and build paths of this installation."""
+    results_file = settings.build_dir / "dbt_target" / "run_results.json"
+    results_file.unlink(missing_ok=True)
+    command, environment = _dbt_command(settings, arguments)
     with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True) as process:
         for line in process.stdout:
@@ -97,3 +103,15 @@ def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
 def build(settings: Settings) -> BuildResult:
     """``dbt build``: seeds, staging, intermediate and marts, each followed by its tests."""
     return run_dbt(settings, ["build"])
+
+
+def generate_docs(settings: Settings) -> Path:
+    """The data dictionary: ``dbt docs generate --static`` writes one self-contained HTML
+    page (models, columns with their descriptions, lineage, tests) from the built file."""
+    command, environment = _dbt_command(settings, ["docs", "generate", "--static"])
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True)
+    page = settings.build_dir / "dbt_target" / "static_index.html"
+    if completed.returncode != 0 or not page.exists():
+        raise PrrtError(f"dbt docs generate failed (exit {completed.returncode}): "
+                        f"{completed.stdout[-2000:]}")
+    return page

@@ -49,7 +49,8 @@ def suppress_table(grid: pd.DataFrame, threshold: int, total_row: object | None 
                    ) -> pd.DataFrame:
     """Which cells of a count table to hide (True), so that none below ``threshold`` can
     be read or recovered from the row totals and, when ``total_row`` names a row of
-    ``grid`` that holds the column sums, from the columns."""
+    ``grid`` that holds the column sums, from the columns. Row totals are published (they
+    are the denominators); every cell of the table is protected against them."""
     counts = grid.to_numpy(dtype=float).ravel()
     n_rows, n_columns = grid.shape
     index = np.arange(counts.size).reshape(n_rows, n_columns)
@@ -88,3 +89,17 @@ def suppress_counts(counts: pd.DataFrame, tables: list[str], row: str, column: s
         hidden.loc[table.index] = [bool(flags.loc[(r, c)])
                                    for r, c in zip(table[row], table[column], strict=True)]
     return hidden
+
+
+def protected_distribution(counts: pd.DataFrame, tables: list[str], row: str, column: str,
+                           threshold: int, total_row: object | None = None) -> pd.DataFrame:
+    """Counts ``n`` with their row totals and shares, small cells and their complements
+    hidden (``n`` and ``share`` null, ``is_suppressed`` true)."""
+    hidden = suppress_counts(counts, tables, row, column, "n", threshold, total_row)
+    totals = counts.groupby([*tables, row])["n"].transform("sum")
+    published = counts.assign(
+        row_total=totals.astype("Int64"),
+        share=(counts["n"] / totals.where(totals > 0)).where(~hidden),
+        is_suppressed=hidden)
+    published["n"] = counts["n"].where(~hidden).astype("Int64")
+    return published

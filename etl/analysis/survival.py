@@ -7,6 +7,7 @@ spec's 1e-9 tolerance), and the first time the lower / upper band is ≤ 0.5; a 
 undefined where S(t) = 0, so a limit that is never reached stays "not reached" (None).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,8 +97,10 @@ def cox_hazard_ratios(frame: pd.DataFrame, duration: str, event: str,
     from lifelines import CoxPHFitter
 
     data = frame[[duration, event, *covariates]].dropna().astype(float)
-    fitter = CoxPHFitter().fit(data, duration_col=duration, event_col=event,
-                               fit_options={"precision": 1e-12})
+    with warnings.catch_warnings():  # a failed fit raises; numerical notes are noise here
+        warnings.simplefilter("ignore")
+        fitter = CoxPHFitter().fit(data, duration_col=duration, event_col=event,
+                                   fit_options={"precision": 1e-12})
     summary = fitter.summary
     return pd.DataFrame({
         "covariate": summary.index.to_list(),

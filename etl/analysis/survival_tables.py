@@ -23,6 +23,30 @@ from etl.analysis.survival import (
 
 DAYS_PER_MONTH = 30.4375  # spec conventions; the same as the dbt var days_per_month
 KEYS = ["endpoint", "criterion"]
+MIN_EVENTS_PER_COVARIATE = 10  # below this a Cox model is not fitted (rule of thumb)
+TEXT, NUMBER, COUNT = "string", "float64", "Int64"
+# Column types of each table: fixed, so an all-null column (a median never reached) keeps
+# its type and the analytic views' contracts hold on every night.
+CURVE = {"endpoint": TEXT, "criterion": TEXT, "factor": TEXT, "stratum": TEXT,
+         "days": NUMBER, "months": NUMBER, "survival": NUMBER, "ci_lower": NUMBER,
+         "ci_upper": NUMBER, "at_risk": COUNT, "events": COUNT, "censored": COUNT}
+SUMMARY = {"endpoint": TEXT, "criterion": TEXT, "factor": TEXT, "stratum": TEXT, "n": COUNT,
+           "events": COUNT, "n_unknown": COUNT, "median_days": NUMBER,
+           "median_ci_lower_days": NUMBER, "median_ci_upper_days": NUMBER,
+           "median_follow_up_days": NUMBER, "median_months": NUMBER,
+           "median_ci_lower_months": NUMBER, "median_ci_upper_months": NUMBER,
+           "median_follow_up_months": NUMBER}
+LOG_RANK = {"endpoint": TEXT, "criterion": TEXT, "factor": TEXT, "strata": TEXT, "n": COUNT,
+            "events": COUNT, "chi_square": NUMBER, "degrees_of_freedom": COUNT,
+            "p_value": NUMBER}
+COX = {"endpoint": TEXT, "criterion": TEXT, "covariate": TEXT, "n": COUNT, "events": COUNT,
+       "hazard_ratio": NUMBER, "ci_lower": NUMBER, "ci_upper": NUMBER, "p_value": NUMBER,
+       "note": TEXT}
+
+
+def _typed(rows: list[dict] | pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns))
+    return frame.astype(columns)
 
 
 def _label(value: object) -> str:
@@ -54,13 +78,11 @@ def km_curves(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
             curve = km_curve(group["days"], group["is_event"].astype(int))
             parts.append(curve.assign(endpoint=endpoint, criterion=criterion,
                                       factor=factor, stratum=stratum))
-    columns = ["endpoint", "criterion", "factor", "stratum", "days", "months", "survival",
-               "ci_lower", "ci_upper", "at_risk", "events", "censored"]
     if not parts:
-        return pd.DataFrame(columns=columns)
+        return _typed([], CURVE)
     curves = pd.concat(parts, ignore_index=True).rename(columns={"time": "days"})
     curves["months"] = curves["days"] / DAYS_PER_MONTH
-    return curves[columns]
+    return _typed(curves, CURVE)
 
 
 def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
@@ -81,13 +103,10 @@ def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
                 "median_ci_upper_days": median.upper,
                 "median_follow_up_days": reverse.median,
             })
-    summary = pd.DataFrame(rows, columns=[
-        "endpoint", "criterion", "factor", "stratum", "n", "events", "n_unknown",
-        "median_days", "median_ci_lower_days", "median_ci_upper_days",
-        "median_follow_up_days"])
+    summary = _typed(rows, {k: v for k, v in SUMMARY.items() if not k.endswith("_months")})
     for column in ["median", "median_ci_lower", "median_ci_upper", "median_follow_up"]:
         summary[f"{column}_months"] = summary[f"{column}_days"] / DAYS_PER_MONTH
-    return summary
+    return _typed(summary, SUMMARY)
 
 
 def log_rank_tests(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
@@ -104,9 +123,7 @@ def log_rank_tests(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
                      "chi_square": test.chi_square,
                      "degrees_of_freedom": test.degrees_of_freedom,
                      "p_value": test.p_value})
-    return pd.DataFrame(rows, columns=["endpoint", "criterion", "factor", "strata", "n",
-                                       "events", "chi_square", "degrees_of_freedom",
-                                       "p_value"])
+    return _typed(rows, LOG_RANK)
 
 
 def _without_events_at_a_level(data: pd.DataFrame, covariates: list[str]) -> list[str]:
@@ -119,7 +136,8 @@ def _without_events_at_a_level(data: pd.DataFrame, covariates: list[str]) -> lis
 def cox_models(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
     """Hazard ratios with 95 % CI of the adjusting factors, one Cox model per endpoint ×
     criterion on the regular episodes with every factor known (complete cases). A binary
-    factor without events at one level is left out of that model, with a note."""
+    factor without events at one level is left out of that model, and a model with fewer
+    than 10 events per covariate is not fitted; the rows say so in ``note``."""
     from lifelines.exceptions import ConvergenceError
 
     covariates = factors.loc[factors["adjust"], "factor"].to_list()
@@ -133,6 +151,10 @@ def cox_models(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
         rows += [{**base, "covariate": c, "note": "left out: no events at one level"}
                  for c in left_out]
         kept = [c for c in covariates if c not in left_out]
+        if base["events"] < MIN_EVENTS_PER_COVARIATE * len(kept):
+            rows += [{**base, "covariate": c, "note": f"not fitted: fewer than "
+                      f"{MIN_EVENTS_PER_COVARIATE} events per covariate"} for c in kept]
+            continue
         try:
             ratios = cox_hazard_ratios(complete, "days", "event", kept)
         except (ConvergenceError, ValueError, ZeroDivisionError) as error:
@@ -140,6 +162,4 @@ def cox_models(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
                      for c in kept]
             continue
         rows += [{**base, **r, "note": None} for r in ratios.to_dict("records")]
-    return pd.DataFrame(rows, columns=["endpoint", "criterion", "covariate", "n", "events",
-                                       "hazard_ratio", "ci_lower", "ci_upper", "p_value",
-                                       "note"])
+    return _typed(rows, COX)

@@ -54,10 +54,10 @@ def test_nightly_publishes_marts_that_match_the_generated_truth(settings):
     assert_tumour_outcomes_match(
         partial(release_rows, settings), WRITERS["ROT"].centre_view(tables), episodes_of(tables),
         partial(pseudonym, "ROT", key=TEST_KEY.encode()))
-    # The release holds marts and code lists only: no raw rows, no audit trail.
+    # The release holds marts, analytics and code lists only: no raw rows, no audit trail.
     schemas = {s for (s,) in release_rows(settings, "SELECT DISTINCT schema_name FROM "
                                                     "duckdb_tables()")}
-    assert schemas == {"marts", "codes", "main"}
+    assert schemas == {"marts", "codes", "analytics", "main"}
 
     again = prrt(settings, "nightly")
     assert again.returncode == 0

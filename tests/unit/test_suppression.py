@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from etl.analysis.suppression import suppress_counts, suppress_table
+from etl.analysis.suppression import protected_distribution, suppress_counts, suppress_table
 
 
 def test_a_lone_small_cell_takes_the_smallest_other_count_of_its_row_with_it():
@@ -79,3 +79,15 @@ def test_counts_in_long_form_are_protected_table_by_table():
     hidden = suppress_counts(counts, tables=["criterion"], row="site", column="category",
                              count="n", threshold=5)
     assert hidden.tolist() == [True, True, False, False, False, False]
+
+
+
+def test_shares_and_counts_of_hidden_cells_are_null_and_row_totals_stay():
+    counts = pd.DataFrame({"criterion": ["SWOG"] * 3, "site": ["A"] * 3,
+                           "category": ["PR", "SD", "PD"], "n": [3, 10, 12]})
+    published = protected_distribution(counts, ["criterion"], "site", "category", 5)
+    assert published["n"].tolist() == [pd.NA, pd.NA, 12]
+    assert published["row_total"].tolist() == [25, 25, 25]
+    assert published["share"].isna().tolist() == [True, True, False]
+    assert published["share"].iloc[2] == pytest.approx(12 / 25)
+    assert published["is_suppressed"].tolist() == [True, True, False]
