@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PRRT   := $(BIN)/prrt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser demo nightly test lint clean
+.PHONY: help setup browser demo nightly test bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,8 +33,11 @@ test: setup browser ## lint, then run the whole test suite
 	$(BIN)/ruff check etl models migrations expectations tests
 	$(BIN)/python -m pytest
 
+bench: setup ## benchmarks at registry scale (N = 2,500 / 10,000 / 25,000 per centre) -> bench/results/
+	$(PRRT) bench
+
 lint: setup ## ruff over the code
 	$(BIN)/ruff check etl models migrations expectations tests
 
 clean: ## remove the virtualenv, generated data and dbt artefacts
-	rm -rf $(VENV) data dbt_project/target dbt_project/logs
+	rm -rf $(VENV) data bench/work dbt_project/target dbt_project/logs

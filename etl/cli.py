@@ -348,6 +348,37 @@ FROM marts.fct_treatment_episode GROUP BY phase ORDER BY phase"""
 
 @app.command()
 @_exits
+def bench(
+    sizes: Annotated[str, typer.Option(
+        help="Patients per centre, comma-separated; each size is a separate registry.")
+    ] = "2500,10000,25000",
+    work: Annotated[Path, typer.Option(help="Scratch folder (emptied per size).")] = Path(
+        "bench/work"),
+    results: Annotated[Path, typer.Option(
+        "--out", help="Where <date>.json and <date>.md go.")] = Path("bench/results"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic registry.")] = 1,
+    naive_rows: Annotated[int, typer.Option(
+        help="Rows per file the naive baseline processes (then scaled per row).")] = 5000,
+):
+    """Measure the pipeline at registry scale: two nights, the floor, a naive extract.
+
+    Per size: synthetic deliveries of every centre (the Excel centre capped so its largest
+    sheet fits Excel's row limit), night 1 and night 2 as whole `prrt nightly` processes
+    (wall, CPU, peak memory, and each stage), DuckDB reading the same files with no
+    mapping (the floor), and a hand-written pandas/SQLAlchemy extract on a subset, scaled
+    per row. Writes bench/results/<date>.json and .md. Never part of `make test`.
+    """
+    from etl.bench.runner import run
+
+    chosen = [int(size) for size in sizes.split(",") if size.strip()]
+    target = run(chosen, work, results, seed, naive_rows, err.print)
+    table = target.with_suffix(".md")
+    err.print(f"results: {target} and {table}")
+    print(table.read_text(encoding="utf-8"))
+
+
+@app.command()
+@_exits
 def demo(patients: Annotated[int, typer.Option(help="Synthetic patients per centre.")] = 200):
     """Generate a synthetic delivery, run one night, publish and query the release.
 

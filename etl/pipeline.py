@@ -30,6 +30,7 @@ from etl.load import (
 from etl.mapping import LoadedMapping, load_all_mappings
 from etl.report import write_report
 from etl.runs import finish_run, start_run, utc_now
+from etl.stages import stage
 
 
 def say(message: str) -> None:
@@ -74,7 +75,8 @@ class Loader:
         say(f"{len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'} in {inbox}")
         reports = [self._load_one(mappings[delivery.site], delivery) for delivery in deliveries]
         if self._gate is not None:
-            self._gate.build_docs()
+            with stage("gate_one"):
+                self._gate.build_docs()
         return reports
 
     def _load_one(self, loaded: LoadedMapping, delivery: Delivery) -> DeliveryReport:
@@ -85,16 +87,18 @@ class Loader:
         register_site(connection, loaded, utc_now())
         say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
         try:
-            extracted = extract_delivery(loaded, delivery, self.key)
+            with stage("extract"):
+                extracted = extract_delivery(loaded, delivery, self.key)
         except DeliveryRejected as rejection:
             say(f"x {delivery.name}: REJECTED: {rejection}")
             return record_rejection(connection, self.run_id, delivery, str(rejection),
                                     utc_now())
         maybe_crash("extract")
-        if self._gate is None:
-            say("  gate 1: setting up Great Expectations ...")
-            self._gate = gate.GateOne(self.settings, self.run_id)
-        checked = self._gate.check(connection, delivery, extracted)
+        with stage("gate_one"):
+            if self._gate is None:
+                say("  gate 1: setting up Great Expectations ...")
+                self._gate = gate.GateOne(self.settings, self.run_id)
+            checked = self._gate.check(connection, delivery, extracted)
         audit = self._auditor(checked)
         for warning in checked.warnings:
             say(f"  warning: {warning.target}: {warning.check_name}: {warning.message}")
@@ -107,7 +111,9 @@ class Loader:
         say(f"  gate 1 passed ({len(checked.results)} expectations, "
             f"{len(checked.warnings)} warning(s))")
         maybe_crash("gate")
-        report = write_delivery(connection, self.run_id, delivery, extracted, utc_now(), audit)
+        with stage("raw_write"):
+            report = write_delivery(connection, self.run_id, delivery, extracted, utc_now(),
+                                    audit)
         _print_accounting(report)
         return report
 
@@ -142,7 +148,8 @@ def _print_accounting(report: DeliveryReport) -> None:
 
 def run_build(settings: Settings) -> transform.BuildResult:
     say("dbt build ...")
-    result = transform.build(settings)
+    with stage("dbt_build"):
+        result = transform.build(settings)
     if result.succeeded:
         say(f"dbt build passed ({result.nodes} nodes)")
     else:
@@ -170,14 +177,18 @@ def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
         if needs_release:
             result.build = run_build(settings)
             if result.build.succeeded:  # dbt needs the file to itself: before reconnecting
-                docs = transform.generate_docs(settings)
+                with stage("docs"):
+                    docs = transform.generate_docs(settings)
         with db.connect(settings) as connection:
             if needs_release:
-                result.gate_two = check_gate_two(connection, settings, run_id, result.build)
+                with stage("gate_two"):
+                    result.gate_two = check_gate_two(connection, settings, run_id,
+                                                     result.build)
             if needs_release and result.build.succeeded and result.gate_two.passed:
-                result.release = publishing.publish(connection, settings, run_id, partial(
-                    attach_release_files, gate_one=loader.gate_one, docs=docs,
-                    summary=quality_summary(connection, run_id)))
+                with stage("publish"):
+                    result.release = publishing.publish(connection, settings, run_id, partial(
+                        attach_release_files, gate_one=loader.gate_one, docs=docs,
+                        summary=quality_summary(connection, run_id)))
                 say(f"published {result.release / 'warehouse.duckdb'}")
             elif not needs_release:
                 say("nothing new: the current release stays published")

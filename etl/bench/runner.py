@@ -1,0 +1,202 @@
+"""``prrt bench``: generate a registry per size, run two nights, the floor and the naive
+baseline as measured processes, and write ``<date>.json`` and ``<date>.md``.
+
+Per size N (patients per centre; the Excel centre is capped so its largest sheet stays
+under Excel's row limit, and the results say so):
+1. night 1 end to end (``prrt nightly``), with its stages from ``PRRT_STAGE_TIMINGS``;
+2. night 2 on the same cohort (more follow-up, ~1 % corrections, some withdrawals);
+3. the floor (``etl.bench.floor``) on night 1's files;
+4. the naive extract (``etl.bench.naive``) on the first rows of night 1's delimited files,
+   scaled per row to the whole delivery.
+"""
+
+import json
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from etl.bench.measure import Measurement, run_measured
+from etl.stages import TIMINGS_VARIABLE
+from etl.synth import WRITERS
+from etl.synth.nights import night_truth
+
+EXCEL_ROW_LIMIT = 1_048_576 - 1  # one header row
+EXCEL_CENTRES = ("BBK",)
+EXPORT_DATE = "2026-06-01"
+STAGES = ["extract", "gate_one", "raw_write", "dbt_build", "docs", "gate_two", "publish"]
+
+
+def excel_cap(patients: int, seed: int) -> int:
+    """Patients the Excel centre can deliver: its largest sheet, per patient as drawn for
+    200 patients with a 20 % margin, must fit under the row limit."""
+    tables, _, _ = night_truth("BBK", 200, seed, EXPORT_DATE, 1, False)
+    view = WRITERS["BBK"].centre_view(tables)
+    per_patient = max(len(frame) for frame in view.values()) / 200
+    return min(patients, int(EXCEL_ROW_LIMIT / (per_patient * 1.2)))
+
+
+def machine() -> dict:
+    memory_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                      .splitlines() if line.startswith("MemTotal")), 0)
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo")
+                  .read_text().splitlines() if line.startswith("model name")), "unknown")
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(memory_kb / 2**20, 1),
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "system": platform.platform()}
+
+
+class Bench:
+    """One benchmark run in ``work`` (deleted and rebuilt per size)."""
+
+    def __init__(self, work: Path, seed: int, naive_rows: int,
+                 say: Callable[[str], None]) -> None:
+        self.work, self.seed, self.naive_rows, self.say = work, seed, naive_rows, say
+        self.prrt = str(Path(sys.executable).parent / "prrt")
+
+    def _env(self, home: Path, **extra: str) -> dict[str, str]:
+        return {**os.environ, "PRRT_HOME": str(home), "PRRT_PSEUDONYM_KEY": "bench-key",
+                **extra}
+
+    def _synth(self, home: Path, out: Path, patients: int, excel: int, night: int) -> None:
+        for centres, n in (([c for c in WRITERS if c not in EXCEL_CENTRES], patients),
+                           (list(EXCEL_CENTRES), excel)):
+            arguments = [self.prrt, "synth", "--out", str(out), "--patients", str(n),
+                         "--seed", str(self.seed), "--export-date", EXPORT_DATE,
+                         "--night", str(night)]
+            for centre in centres:
+                arguments += ["--centre", centre]
+            done = run_measured(arguments, self._env(home), self.work / f"synth{night}.log")
+            if done.returncode:
+                raise RuntimeError(f"prrt synth failed: see {self.work}/synth{night}.log")
+
+    def _night(self, home: Path, inbox: Path, night: int) -> dict:
+        timings = self.work / f"stages{night}.json"
+        measured = run_measured([self.prrt, "nightly", "--inbox", str(inbox)],
+                                self._env(home, **{TIMINGS_VARIABLE: str(timings)}),
+                                self.work / f"night{night}.log")
+        if measured.returncode:
+            raise RuntimeError(f"night {night} failed: see {self.work}/night{night}.log")
+        quality = json.loads((home / "current" / "quality.json").read_text())
+        rows = sum(d["rows_read"] for d in quality["deliveries"])
+        return {"process": measured.as_dict(), "rows_read": rows,
+                "stages": json.loads(timings.read_text())}
+
+    def _module(self, module: str, *arguments: str, log: str) -> tuple[Measurement, int]:
+        measured = run_measured([sys.executable, "-m", module, *arguments], dict(os.environ),
+                                self.work / log)
+        if measured.returncode:
+            raise RuntimeError(f"{module} failed: see {self.work / log}")
+        rows = int((self.work / log).read_text().strip().splitlines()[-1])
+        return measured, rows
+
+    def size(self, patients: int) -> dict:
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        home, first, second = self.work / "home", self.work / "night1", self.work / "night2"
+        excel = excel_cap(patients, self.seed)
+        self.say(f"N = {patients} per centre ({', '.join(EXCEL_CENTRES)}: {excel}) ...")
+        self._synth(home, first, patients, excel, 1)
+        self._synth(home, second, patients, excel, 2)
+        night1 = self._night(home, first, 1)
+        self.say(f"  night 1: {night1['process']['wall_s']} s")
+        night2 = self._night(home, second, 2)
+        self.say(f"  night 2: {night2['process']['wall_s']} s")
+        floor, floor_rows = self._module("etl.bench.floor", str(first),
+                                         str(self.work / "floor.duckdb"), log="floor.log")
+        naive, naive_rows = self._module("etl.bench.naive", str(first),
+                                         str(self.work / "naive.duckdb"),
+                                         str(self.naive_rows), log="naive.log")
+        self.say(f"  floor: {floor.wall_s} s; naive: {naive.wall_s} s on {naive_rows} rows")
+        return summarise(patients, excel, night1, night2, floor, floor_rows, naive, naive_rows)
+
+
+def summarise(patients: int, excel: int, night1: dict, night2: dict, floor: Measurement,
+              floor_rows: int, naive: Measurement, naive_rows: int) -> dict:
+    """Rows per second per stage and the ratios the issue asks for."""
+    rows = night1["rows_read"]
+    stages = night1["stages"]
+    load_s = sum(stages.get(s, {}).get("wall_s", 0.0) for s in ("extract", "raw_write"))
+    naive_scaled = naive.wall_s / naive_rows * rows if naive_rows else None
+    return {
+        "patients_per_centre": patients,
+        "excel_centre_patients": excel,
+        "rows_night1": rows,
+        "rows_night2": night2["rows_read"],
+        "night1": night1,
+        "night2": night2,
+        "floor": {**floor.as_dict(), "rows": floor_rows},
+        "naive": {**naive.as_dict(), "rows": naive_rows,
+                  "scaled_wall_s": round(naive_scaled, 1) if naive_scaled else None},
+        "rows_per_second": {
+            stage: round(rows / stages[stage]["wall_s"]) for stage in STAGES
+            if stage in stages and stages[stage]["wall_s"] > 0},
+        "ratios": {
+            "extract_and_write_over_floor": round(load_s / floor.wall_s, 2),
+            "naive_over_extract_and_write": round(naive_scaled / load_s, 2)
+            if naive_scaled and load_s else None,
+            "night2_over_night1": round(night2["process"]["wall_s"]
+                                        / night1["process"]["wall_s"], 2),
+        },
+    }
+
+
+def markdown(result: dict) -> str:
+    """The results as the Markdown table the README shows."""
+    m = result["machine"]
+    lines = [f"Benchmark of {result['date']} on {m['cpu']} ({m['cores']} cores, "
+             f"{m['memory_gb']} GB), Python {m['python']}, DuckDB {m['duckdb']}.", "",
+             "| N / centre | rows (night 1) | night 1 s | peak MB | night 2 s | night 2 / 1 "
+             "| floor s | extract+write / floor | naive s (scaled) | naive / ours |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for size in result["sizes"]:
+        n1, r = size["night1"]["process"], size["ratios"]
+        lines.append(
+            f"| {size['patients_per_centre']:,} (BBK {size['excel_centre_patients']:,}) "
+            f"| {size['rows_night1']:,} | {n1['wall_s']:.0f} | {n1['peak_rss_mb']:.0f} "
+            f"| {size['night2']['process']['wall_s']:.0f} | {r['night2_over_night1']} "
+            f"| {size['floor']['wall_s']:.1f} | {r['extract_and_write_over_floor']} "
+            f"| {size['naive']['scaled_wall_s']} | {r['naive_over_extract_and_write']} |")
+    lines += ["", "Stages of night 1 (wall s / CPU s / rows per s):", "",
+              "| N / centre | " + " | ".join(STAGES) + " |",
+              "|---|" + "---|" * len(STAGES)]
+    for size in result["sizes"]:
+        cells = []
+        for stage in STAGES:
+            timing = size["night1"]["stages"].get(stage)
+            rate = size["rows_per_second"].get(stage)
+            cells.append(f"{timing['wall_s']:.1f} / {timing['cpu_s']:.1f} / {rate:,}"
+                         if timing and rate else "–")
+        lines.append(f"| {size['patients_per_centre']:,} | " + " | ".join(cells) + " |")
+    smallest = result["sizes"][0]
+    if len(result["sizes"]) > 1:
+        lines += ["", "Growth from the smallest size (1.0 = linear in N):", "",
+                  "| N / centre | N × | night 1 time ÷ N × | peak memory ÷ N × |",
+                  "|---|---|---|---|"]
+        for size in result["sizes"][1:]:
+            factor = size["rows_night1"] / smallest["rows_night1"]
+            time_factor = (size["night1"]["process"]["wall_s"]
+                           / smallest["night1"]["process"]["wall_s"])
+            memory_factor = (size["night1"]["process"]["peak_rss_mb"]
+                             / smallest["night1"]["process"]["peak_rss_mb"])
+            lines.append(f"| {size['patients_per_centre']:,} | {factor:.1f} "
+                         f"| {time_factor / factor:.2f} | {memory_factor / factor:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def run(sizes: list[int], work: Path, out: Path, seed: int, naive_rows: int,
+        say: Callable[[str], None]) -> Path:
+    """Run every size, write ``<date>.json`` and ``<date>.md`` into ``out``."""
+    bench = Bench(work, seed, naive_rows, say)
+    result = {"date": date.today().isoformat(), "machine": machine(),
+              "sizes": [bench.size(n) for n in sizes]}
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{result['date']}.json"
+    target.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    (out / f"{result['date']}.md").write_text(markdown(result), encoding="utf-8")
+    return target

@@ -1,0 +1,47 @@
+"""Wall and CPU time per pipeline stage, for the benchmarks (``prrt bench``).
+
+The pipeline marks its stages (extract, gate_one, raw_write, dbt_build, docs, gate_two,
+publish) with :func:`stage`. With ``PRRT_STAGE_TIMINGS=<file>`` in the environment the
+totals of a process are written there as JSON when it ends; without it, marking costs two
+clock reads. CPU time includes finished child processes (dbt runs as one).
+"""
+
+import atexit
+import json
+import os
+import resource
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+TIMINGS_VARIABLE = "PRRT_STAGE_TIMINGS"
+
+_totals: dict[str, dict[str, float]] = defaultdict(lambda: {"wall_s": 0.0, "cpu_s": 0.0})
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Add the wall and CPU time of the ``with`` block to stage ``name``."""
+    wall, cpu = time.perf_counter(), _cpu_seconds()
+    try:
+        yield
+    finally:
+        _totals[name]["wall_s"] += time.perf_counter() - wall
+        _totals[name]["cpu_s"] += _cpu_seconds() - cpu
+
+
+def _write() -> None:
+    target = os.environ.get(TIMINGS_VARIABLE)
+    if target and _totals:
+        Path(target).write_text(json.dumps(_totals, indent=2), encoding="utf-8")
+
+
+atexit.register(_write)
