@@ -24,6 +24,7 @@ SOURCE_COLUMN = "source_column"  # per-row source column name, set when a wide f
 UNIT_ID = "unit_id"  # one unit of row accounting (a source row, or one cell of an unpivot)
 ISSUE_COLUMNS = [SOURCE_ROW, UNIT_ID, "reason_code", "column_name", "source_value", "message"]
 QUALIFIERS = ("<=", ">=", "<", ">", "≤", "≥")
+FULL_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 ISO_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:T.*)?$")
 CHECKBOX_TICKS = {"1": True, "0": False}
 
@@ -287,15 +288,24 @@ def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd
 
 def _parse_iso8601(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Full or partial ISO 8601 dates; a partial one is completed to the first day of its
-    period. Returns the dates and, per row, what was completed (``day``, ``month_day``)."""
-    parts = text.astype("string").str.strip().str.extract(ISO_DATE)
-    month = parts["month"].fillna("01")
-    day = parts["day"].fillna("01")
-    joined = parts["year"] + "-" + month + "-" + day
-    parsed = pd.to_datetime(joined, format="%Y-%m-%d", errors="coerce")
+    period. Returns the dates and, per row, what was completed (``day``, ``month_day``).
+
+    Most values are full dates: they are recognised and parsed column-wise (Arrow
+    strings); only the rest goes through the regular expression row by row."""
+    stripped = text.astype("string[pyarrow]").str.strip()
+    full = stripped.str.fullmatch(FULL_ISO_DATE).fillna(False).astype(bool)
+    parsed = pd.to_datetime(stripped.where(full), format="%Y-%m-%d", errors="coerce")
     partial = pd.Series(None, index=text.index, dtype="object")
-    partial[parts["year"].notna() & parts["month"].notna() & parts["day"].isna()] = "day"
-    partial[parts["year"].notna() & parts["month"].isna()] = "month_day"
+    rest = stripped.notna() & ~full
+    if rest.any():
+        parts = stripped[rest].astype("string").str.extract(ISO_DATE)
+        joined = (parts["year"] + "-" + parts["month"].fillna("01") + "-"
+                  + parts["day"].fillna("01"))
+        parsed[rest] = pd.to_datetime(joined, format="%Y-%m-%d", errors="coerce")
+        partial[rest & (parts["year"].notna() & parts["month"].notna()
+                        & parts["day"].isna()).reindex(text.index, fill_value=False)] = "day"
+        partial[rest & (parts["year"].notna() & parts["month"].isna()).reindex(
+            text.index, fill_value=False)] = "month_day"
     return parsed, partial.where(parsed.notna(), None)
 
 

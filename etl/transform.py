@@ -108,7 +108,8 @@ def build(settings: Settings) -> BuildResult:
 def generate_docs(settings: Settings) -> Path:
     """The data dictionary: ``dbt docs generate --static`` writes one self-contained HTML
     page (models, columns with their descriptions, lineage, tests) from the built file."""
-    command, environment = _dbt_command(settings, ["docs", "generate", "--static"])
+    command, environment = _dbt_command(  # the build just compiled everything
+        settings, ["docs", "generate", "--static", "--no-compile"])
     completed = subprocess.run(command, env=environment, capture_output=True, text=True)
     page = settings.build_dir / "dbt_target" / "static_index.html"
     if completed.returncode != 0 or not page.exists():

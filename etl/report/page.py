@@ -77,7 +77,7 @@ def quality_panel(release_dir: Path) -> list[dict]:
     rows = []
     for delivery in quality.get("deliveries", []):
         failed = [f for f in quality.get("failed", [])
-                  if delivery["delivery_name"] in json.dumps(f)]
+                  if f.get("delivery_name") == delivery["delivery_name"]]
         rows.append({**delivery, "warnings": len(failed)})
     return rows
 

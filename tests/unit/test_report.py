@@ -1,0 +1,36 @@
+"""Pieces of the outcomes report that are worked out rather than drawn."""
+
+import json
+
+import pandas as pd
+
+from etl.report.figures import at_risk
+from etl.report.page import quality_panel, response_tables
+
+
+def test_quality_panel_counts_failed_checks_per_delivery(tmp_path):
+    (tmp_path / "quality.json").write_text(json.dumps({
+        "deliveries": [
+            {"site_code": "ROT", "delivery_name": "ROT_20240601", "rows_read": 10},
+            {"site_code": "BBK", "delivery_name": "BBK_export.xlsx", "rows_read": 5}],
+        "failed": [{"delivery_name": "ROT_20240601", "check_name": "a"},
+                   {"delivery_name": "ROT_20240601", "check_name": "b"},
+                   {"delivery_name": None, "check_name": "dbt test"}]}))
+    panel = quality_panel(tmp_path)
+    assert [(row["site_code"], row["warnings"]) for row in panel] == [("ROT", 2), ("BBK", 0)]
+
+
+def test_numbers_at_risk_are_read_at_the_first_time_at_or_after_the_mark():
+    curve = pd.DataFrame({"months": [0.0, 3.0, 14.0], "at_risk": [10, 10, 4]})
+    assert [at_risk(curve, m) for m in (0, 12, 24)] == [10, 4, 0]
+
+
+def test_response_tables_show_hidden_cells_as_hidden():
+    distribution = pd.DataFrame({
+        "criterion": ["SWOG"] * 4, "site": ["ALL"] * 4,
+        "phase": ["regular", "regular", "salvage", "salvage"],
+        "best_response": ["PR", "SD", "PR", "SD"],
+        "n": pd.array([30, 70, pd.NA, 9], dtype="Int64"),
+        "share": [0.3, 0.7, None, 0.9], "is_suppressed": [False, False, True, False]})
+    table = response_tables(distribution)["SWOG"]
+    assert "30 (30%)" in table and "hidden" in table and "9 (90%)" in table
