@@ -47,7 +47,8 @@ def swimmer_lanes(episodes: pd.DataFrame, survival: pd.DataFrame, limit: int) ->
 
     lanes["lane"] = lanes.groupby(["site", "patient_pseudonym"]).ngroup()
     lanes["start_months"] = months("c1d1_date")
-    lanes["treatment_months"] = months("last_cycle_date") - lanes["start_months"] + 1 / 30
+    lanes["treatment_months"] = (months("last_cycle_date") - lanes["start_months"]
+                                 + 1 / DAYS_PER_MONTH)  # the last cycle's day included
     lanes["follow_up_months"] = months("end_date")
     lanes["progression_months"] = months("progression_date")
     lanes["died"] = lanes["is_event"].fillna(False).astype(bool)
