@@ -158,6 +158,20 @@ def _label(spec: FieldMap) -> str | None:
     return spec.column or f"(constant {spec.constant!r})"
 
 
+def columns_read(source: pd.DataFrame, extract: Extract, mapping: SiteMapping,
+                 choices: dict[str, dict[str, str]]) -> list[str]:
+    """The source columns ``map_extract`` reads for ``extract``: its output for a row
+    depends on these cells alone (mirrors ``_source_text``)."""
+    from etl.extract.redcap import checkbox_column
+
+    columns = {mapping.patient_id_column(extract), SOURCE_COLUMN}
+    for spec in _fields(extract).values():
+        columns.update(c for c in (spec.column, spec.unit_column) if c)
+        if spec.checkbox is not None:
+            columns.add(checkbox_column(choices, spec.checkbox, spec.option))
+    return sorted(c for c in columns if c in source.columns)
+
+
 def _source_text(context: FieldContext, spec: FieldMap) -> pd.Series:
     source = context.source
     if spec.checkbox is not None:
@@ -280,7 +294,7 @@ def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd
     bad = text.notna() & parsed.isna() & ~rejected_partial
     issues.add(bad, "unparseable_date", label, text,
                f"not a date in the format {date_format}")
-    future = parsed.notna() & (parsed.dt.date > context.today)
+    future = parsed.notna() & (parsed > pd.Timestamp(context.today))  # NaT-only safe
     issues.add(future, "future_date", label, text,
                f"a date after the export date {context.today}")
     return parsed.dt.date.astype("object").where(parsed.notna(), None)

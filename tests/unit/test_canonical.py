@@ -200,3 +200,22 @@ def test_a_full_birth_date_is_reduced_to_its_year_and_blank_flags_take_a_default
         "1961-07-30" in str(v) for v in patients.rows.to_numpy().ravel())
     vital = map_extract(frame(pid=["1", "2"], f=["Y", None]), m.extracts[1], m, b"k", EXPORT)
     assert list(vital.rows["is_dead"]) == [True, False]
+
+
+@pytest.mark.parametrize("date_format", ["ISO8601", "%d-%m-%Y"])
+def test_a_date_column_empty_in_every_row_maps_to_no_dates(date_format):
+    """pandas gives an all-NaT column datetime dtype, not dates; the future-date check
+    must still work (a night's new rows can all lack a death date)."""
+    m = SiteMapping.model_validate({
+        "site": "TST", "name": "t", "format": "delimited",
+        "delivery": {"pattern": "TST_(?P<export_date>\\d{8})"}, "date_format": date_format,
+        "patient_id": "pid", "codes": {"yn": {"Y": True, "N": False}},
+        "extracts": [{"table": "vital_status", "file": "v.csv", "fields": {
+            "last_contact_date": "c", "is_dead": {"column": "f", "codes": "yn"},
+            "death_date": "d"}}]})
+    contact = "2024-05-02" if date_format == "ISO8601" else "02-05-2024"
+    vital = map_extract(frame(pid=["1", "2"], c=[contact, contact], f=["N", "N"],
+                              d=[None, None]), m.extracts[0], m, b"k", EXPORT)
+    assert vital.issues.empty
+    assert list(vital.rows["last_contact_date"]) == [date(2024, 5, 2)] * 2
+    assert list(vital.rows["death_date"]) == [None, None]
