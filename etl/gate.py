@@ -1,4 +1,5 @@
-"""The quality gates: gate 1 before a delivery touches ``raw``, gate 2 before publishing.
+"""The quality gates: gate 1 before a delivery touches ``raw``, gate 2 (``etl.gate_two``)
+before publishing.
 
 Gate 1 runs the Great Expectations suites of ``expectations/`` over a delivery's
 canonical frames (pandas: GX's SQL datasource returns empty results on DuckDB). A
@@ -6,9 +7,6 @@ failed critical expectation rejects the delivery; failed warnings are recorded a
 reported. Results go to ``meta.gate_result`` in the same transaction as the delivery's
 rows, and GX Data Docs (HTML) are built under ``build/gx/<run_id>/data_docs`` and
 published beside the release.
-
-Gate 2 is ``dbt build``'s tests plus a comparison of every mart with the published
-release: a mart that lost more than ``max_mart_shrink`` of its rows blocks publication.
 """
 
 import copy
@@ -19,19 +17,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from etl.config import WAREHOUSE_FILE, Settings
+from etl.config import Settings
 from etl.inbox import Delivery
 from etl.load import Extracted
-from etl.transform import BuildResult
-from expectations.thresholds import thresholds
+from etl.memo import POSITION, RowMemo, fingerprint, recall, row_hashes
 from models.base import metadata
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
 SAMPLE_SIZE = 5
+# Expectations whose verdict on a row depends on that row alone: a row that passed them
+# before passes again (see ``etl.memo``). Uniqueness needs every row; the type check
+# needs the values' Python types, which the row hash does not see.
+ROW_LOCAL = {
+    "expect_column_to_exist", "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set", "expect_column_values_to_be_between",
+    "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal",
+}
 
 
 @dataclass(frozen=True)
@@ -71,12 +77,21 @@ class GateReport:
 class GateOne:
     """Gate 1 for one run: an in-memory GX project whose Data Docs are written to
     ``build/gx/<run_id>/data_docs`` (one suite per frame and centre, one validation run
-    per delivery)."""
+    per delivery).
+
+    Row-local expectations run only on rows that did not pass them on an earlier night
+    (same centre, same suite); the others, and any row that failed, run every night.
+    ``remember`` stores tonight's passed rows once the delivery has been loaded."""
 
     def __init__(self, settings: Settings, run_id: str) -> None:
         import great_expectations as gx
 
         self._gx = gx
+        self._settings = settings
+        self._key = settings.require_pseudonym_key()
+        self._pending: list[tuple[RowMemo, pd.DataFrame]] = []
+        self.rows_checked = 0  # rows given to row-local expectations, last delivery
+        self.rows_recalled = 0  # rows that passed them on an earlier night
         self.docs_dir = settings.build_dir / "gx" / run_id / "data_docs"
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = {"globally": False,
@@ -103,12 +118,20 @@ class GateOne:
         frames["delivery_snapshot"] = snapshot_changes(connection, delivery.site,
                                                        extracted.tables)
         frames["delivery_files"] = file_quarantine(extracted)
+        self._pending.clear()
+        self.rows_checked = self.rows_recalled = 0
         report = GateReport()
         for frame_name, suite in self._suites:
             frame = frames.get(frame_name)
             if frame is not None and not frame.empty:
                 report.results += self._validate(delivery, frame_name, frame, suite)
         return report
+
+    def remember(self) -> None:
+        """Store the rows that passed tonight's row-local expectations."""
+        for memo, passed in self._pending:
+            memo.save(passed)
+        self._pending.clear()
 
     def build_docs(self) -> None:
         """GX Data Docs (HTML) of every delivery this run checked."""
@@ -117,16 +140,40 @@ class GateOne:
     def _validate(self, delivery: Delivery, frame_name: str, frame: pd.DataFrame,
                   suite: list) -> list[CheckResult]:
         import great_expectations.expectations as gxe
-        from great_expectations.core.run_identifier import RunIdentifier
 
         suite = [e for e in suite if isinstance(e, gxe.ExpectColumnToExist)
                  or _columns_of(e) <= set(frame.columns)]
-        if not suite:
-            return []
-        definition = self._definition(f"{delivery.site}.{frame_name}", suite)
-        outcome = definition.run(batch_parameters={"dataframe": _plain(frame)},
-                                 run_id=RunIdentifier(run_name=delivery.name),
-                                 result_format="SUMMARY")
+        row_local = [e for e in suite if e.expectation_type in ROW_LOCAL]
+        whole = [e for e in suite if e.expectation_type not in ROW_LOCAL]
+        name = f"{delivery.site}.{frame_name}"
+        results = []
+        if row_local:
+            memo = RowMemo.for_site(self._settings, "gate1", delivery.site, frame_name,
+                                    fingerprint(self._gx.__version__, *(
+                                        e.configuration.to_json_dict() for e in row_local)))
+            columns = _present(frame, row_local)
+            hashes = row_hashes(frame, columns, self._key)
+            stored, _ = memo.load()
+            seen = np.zeros(len(frame), dtype=bool)
+            seen[recall(hashes, stored)[POSITION].to_numpy()] = True
+            self.rows_checked += int((~seen).sum())
+            self.rows_recalled += int(seen.sum())
+            results += self._run(name, row_local, frame.loc[~seen, columns], frame_name,
+                                 delivery)
+            passed = all(r.passed for r in results)
+            self._pending.append((memo, hashes if passed else hashes[seen]))
+        if whole:
+            columns = _present(frame, whole)
+            results += self._run(f"{name}.whole", whole, frame[columns], frame_name, delivery)
+        return results
+
+    def _run(self, name: str, suite: list, frame: pd.DataFrame, frame_name: str,
+             delivery: Delivery) -> list[CheckResult]:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        outcome = self._definition(name, suite).run(
+            batch_parameters={"dataframe": _plain(frame)},
+            run_id=RunIdentifier(run_name=delivery.name), result_format="SUMMARY")
         return [_result(frame_name, result) for result in outcome.results]
 
     def _definition(self, name: str, suite: list):
@@ -152,6 +199,12 @@ def _columns_of(expectation) -> set[str]:
     if condition:
         columns.add(re.split(r"[<>=!]", condition, maxsplit=1)[0].strip())
     return columns
+
+
+def _present(frame: pd.DataFrame, expectations: list) -> list[str]:
+    """The columns of ``frame`` the expectations read (a missing one is their finding)."""
+    wanted = set().union(*map(_columns_of, expectations))
+    return [c for c in frame.columns if c in wanted]
 
 
 def _condition_text(kwargs: dict) -> str | None:
@@ -238,96 +291,6 @@ def record_results(connection: Connection, run_id: str, delivery_id: int | None,
             "INSERT INTO meta.gate_result BY NAME SELECT * FROM gate_results_frame")
     finally:
         duck.unregister("gate_results_frame")
-
-
-def dbt_test_results(build: BuildResult, connection: Connection | None = None
-                     ) -> list[CheckResult]:
-    """Gate 2: dbt's data and unit tests, as run by ``dbt build``, with a few offending
-    rows of a failed data test (kept by ``store_failures`` in schema test_failures)."""
-    results = []
-    for test in build.tests:
-        passed = test.status == "pass"
-        message = test.message or test.status
-        if not passed and test.relation and connection is not None:
-            message += f"; offending rows: {offending_rows(connection, test.relation)}"
-        results.append(CheckResult(
-            gate=GATE2, check_name=test.node, target=_tested_model(test.node),
-            kahn_category=None, severity="warning" if test.status == "warn" else "critical",
-            passed=passed, failures=test.failures, message=message))
-    return results
-
-
-def _tested_model(node: str) -> str:
-    """``test.prrt_warehouse.not_null_dim_patient_site.1a2b`` -> the test's name part."""
-    parts = node.split(".")
-    return parts[2] if len(parts) > 2 else node
-
-
-def offending_rows(connection: Connection, relation: str) -> str:
-    try:
-        rows = connection.exec_driver_sql(f"SELECT * FROM {relation} LIMIT {SAMPLE_SIZE}")
-        return "; ".join("(" + ", ".join(str(value) for value in row) + ")"
-                         for row in rows.fetchall()) or "(none stored)"
-    except Exception as error:  # noqa: BLE001 (a summary must not hide the failure itself)
-        return f"(not readable: {error})"
-
-
-def mart_shrinkage(connection: Connection, settings: Settings) -> list[CheckResult]:
-    """Gate 2: every mart's row count against the published release."""
-    max_shrink = float(thresholds()["max_mart_shrink"])
-    current = settings.current_link / WAREHOUSE_FILE
-    if not current.exists():
-        return []
-    sql = connection.exec_driver_sql
-    sql(f"ATTACH '{current}' AS published (READ_ONLY)")
-    try:
-        tables = [t for (t,) in sql(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'published' "
-            "AND schema_name = 'marts' ORDER BY 1").fetchall()]
-        built = {t for (t,) in sql(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'marts'").fetchall()}
-        results = []
-        for table in tables:
-            before = sql(f"SELECT count(*) FROM published.marts.{table}").scalar_one()
-            after = sql(f"SELECT count(*) FROM marts.{table}").scalar_one() if table in built \
-                else 0
-            if table in built:
-                results += _null_shift(connection, table)
-            lost = (before - after) / before if before else 0.0
-            results.append(CheckResult(
-                gate=GATE2, check_name="row_count_against_published_release",
-                target=f"marts.{table}", kahn_category="completeness", severity="critical",
-                passed=lost <= max_shrink, failures=max(before - after, 0),
-                message=f"{before} rows published, {after} rows now ({lost:.1%} lost; at "
-                        f"most {max_shrink:.0%} may be lost, expectations/thresholds.yml)"))
-        return results
-    finally:
-        connection.commit()  # DuckDB detaches only outside a transaction that read it
-        sql("DETACH published")
-
-
-def _null_shift(connection: Connection, table: str) -> list[CheckResult]:
-    """Gate 2 distribution check (a warning): columns of a mart that became much emptier
-    than in the published release, e.g. a centre stopped sending a field."""
-    limit = float(thresholds()["max_null_share_increase"])
-    columns = [c for (c,) in connection.exec_driver_sql(
-        "SELECT p.column_name FROM duckdb_columns() p JOIN duckdb_columns() b USING "
-        "(schema_name, table_name, column_name) WHERE p.database_name = 'published' AND "
-        "b.database_name = current_database() AND p.schema_name = 'marts' AND "
-        "p.table_name = ? ORDER BY p.column_index", (table,)).fetchall()]
-    if not columns:
-        return []
-    shares = ", ".join(f'1 - count("{c}") / greatest(count(*), 1)' for c in columns)
-    before = connection.exec_driver_sql(f"SELECT {shares} FROM published.marts.{table}").one()
-    after = connection.exec_driver_sql(f"SELECT {shares} FROM marts.{table}").one()
-    return [CheckResult(
-        gate=GATE2, check_name=f"null_share_against_published_release({column})",
-        target=f"marts.{table}", kahn_category="completeness", severity="warning",
-        passed=(now - then) <= limit, failures=None,
-        message=f"empty in {then:.1%} of published rows, {now:.1%} now (at most "
-                f"{limit:.0%} more may be empty, expectations/thresholds.yml)")
-        for column, then, now in zip(columns, before, after, strict=True)]
 
 
 def publish_quality(gate_one: GateOne | None, release: Path, summary: str) -> None:

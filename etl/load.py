@@ -8,7 +8,7 @@ rows loaded + rows skipped + rows quarantined; rows no extract selects are quara
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -22,6 +22,7 @@ from etl.extract.sdtm import add_supplemental
 from etl.extract.shape import attach, select_rows, skip_and_unpivot
 from etl.inbox import Delivery
 from etl.mapping import Extract, LoadedMapping, SiteMapping
+from etl.mapping_memo import RememberedMapping
 from etl.reference import cross_checks
 from etl.snapshot import MergeCounts, content_columns, merge_snapshot
 from models.base import metadata
@@ -92,10 +93,14 @@ class SourceCache:
         return list(self._sources.values())
 
 
-def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> Extracted:
-    """Read and map every extract of the delivery; structural faults reject it whole."""
+def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes,
+                     mapper: RememberedMapping | None = None) -> Extracted:
+    """Read and map every extract of the delivery; structural faults reject it whole.
+
+    With ``mapper``, rows mapped cleanly on an earlier night are recalled, not mapped
+    again (see ``etl.mapping_memo``); the result is the same."""
     mapping = loaded.mapping
-    today = delivery.export_date or datetime.now(UTC).date()
+    today = export_day(delivery)
     cache = SourceCache(mapping, delivery)
     per_table: dict[str, list[pd.DataFrame]] = {}
     issue_frames: list[pd.DataFrame] = []
@@ -114,7 +119,8 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
         shaped = skip_and_unpivot(select_rows(frame, extract, source.label), extract,
                                   source.label)
         claimed.setdefault(source.label, []).append(shaped.selected_rows)
-        mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
+        mapped = (mapper.map(number, shaped.frame, extract, source.choices) if mapper else
+                  map_extract(shaped.frame, extract, mapping, key, today, source.choices))
         rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse
                            else (mapped.rows, 0))
         provenance = {"source_file": source.label, "source_file_sha256": source.sha256}
@@ -137,6 +143,11 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
                        or [pd.DataFrame(columns=ISSUE_FRAME_COLUMNS)], ignore_index=True)
     _account(reports, tables, issues)
     return Extracted(tables=tables, issues=issues, files=reports)
+
+
+def export_day(delivery: Delivery) -> date:
+    """The day a delivery describes: its export date, or today when it names none."""
+    return delivery.export_date or datetime.now(UTC).date()
 
 
 def _with_related(cache: SourceCache, source: Source, extract: Extract) -> pd.DataFrame:

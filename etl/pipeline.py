@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from etl import db, gate, transform
+from etl import db, gate, gate_two, transform
 from etl import publish as publishing
 from etl.config import Settings
 from etl.crashpoints import maybe_crash
@@ -22,12 +22,14 @@ from etl.inbox import Delivery, discover
 from etl.load import (
     DeliveryReport,
     already_loaded,
+    export_day,
     extract_delivery,
     record_rejection,
     register_site,
     write_delivery,
 )
 from etl.mapping import LoadedMapping, load_all_mappings
+from etl.mapping_memo import RememberedMapping
 from etl.report import write_report
 from etl.runs import finish_run, start_run, utc_now
 from etl.stages import stage
@@ -86,9 +88,10 @@ class Loader:
             return DeliveryReport(delivery=delivery, status="skipped")
         register_site(connection, loaded, utc_now())
         say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
+        mapper = RememberedMapping(self.settings, loaded, self.key, export_day(delivery))
         try:
             with stage("extract"):
-                extracted = extract_delivery(loaded, delivery, self.key)
+                extracted = extract_delivery(loaded, delivery, self.key, mapper)
         except DeliveryRejected as rejection:
             say(f"x {delivery.name}: REJECTED: {rejection}")
             return record_rejection(connection, self.run_id, delivery, str(rejection),
@@ -109,11 +112,17 @@ class Loader:
             return record_rejection(connection, self.run_id, delivery, message, utc_now(),
                                     audit)
         say(f"  gate 1 passed ({len(checked.results)} expectations, "
-            f"{len(checked.warnings)} warning(s))")
+            f"{len(checked.warnings)} warning(s); row checks: {self._gate.rows_checked} "
+            f"rows checked, {self._gate.rows_recalled} passed on an earlier night)")
         maybe_crash("gate")
         with stage("raw_write"):
             report = write_delivery(connection, self.run_id, delivery, extracted, utc_now(),
                                     audit)
+        with stage("remember"):
+            mapper.remember()
+            self._gate.remember()
+        say(f"  mapping: {mapper.mapped} units mapped, {mapper.recalled} recalled from an "
+            "earlier night")
         _print_accounting(report)
         return report
 
@@ -212,8 +221,8 @@ def check_gate_two(connection: Connection, settings: Settings, run_id: str,
                    build: transform.BuildResult) -> gate.GateReport:
     """dbt's tests (already run by ``dbt build``) and, when the build passed, the marts
     against the published release."""
-    shrinkage = gate.mart_shrinkage(connection, settings) if build.succeeded else []
-    report = gate.GateReport(gate.dbt_test_results(build, connection) + shrinkage)
+    shrinkage = gate_two.mart_shrinkage(connection, settings) if build.succeeded else []
+    report = gate.GateReport(gate_two.dbt_test_results(build, connection) + shrinkage)
     with db.transaction(connection):
         gate.record_results(connection, run_id, None, report.results, utc_now())
     for failure in report.critical_failures:

@@ -1,0 +1,105 @@
+"""Remember, between nights, which rows a pure per-row step has already handled.
+
+Deliveries are full snapshots: night after night most rows are the ones sent before.
+Mapping a row to its canonical record, and checking a record against gate 1's row-level
+expectations, depend only on the row itself and on the rules (site mapping, reference
+data, code, suite), so their outcome for a row seen before can be reused. A
+:class:`RowMemo` stores the outcome by a 128-bit keyed hash of the row's content, under
+a fingerprint of the rules: change a rule and the memo no longer applies.
+
+The memo is a cache, not state: deleting ``build/memo`` only makes the next night as
+slow as the first. It keeps only the rows of the last night that wrote it, so it never
+grows beyond one snapshot. The hashes are keyed with the pseudonym key, so the
+identifiers in source rows cannot be guessed back from them.
+"""
+
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from etl.config import Settings
+
+HASH = ["row_hash_a", "row_hash_b"]
+POSITION = "position"
+_CODE_VERSION = "1"  # bump when the meaning of a stored outcome changes
+
+
+def fingerprint(*parts: object) -> str:
+    """A short digest of the rules a stored outcome depends on."""
+    text = json.dumps([str(part) for part in parts])
+    return hashlib.sha256(f"{_CODE_VERSION}:{text}".encode()).hexdigest()[:20]
+
+
+def files_digest(paths: list[Path]) -> str:
+    """Digest of the content of rule files (mappings, reference tables, code)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def row_hashes(frame: pd.DataFrame, columns: list[str], key: bytes) -> pd.DataFrame:
+    """Two independent 64-bit keyed hashes of each row's ``columns``, indexed by position."""
+    content = frame[columns].reset_index(drop=True)
+    hashes = {}
+    for name in HASH:
+        hash_key = hmac.new(key, name.encode(), hashlib.sha256).hexdigest()[:16]
+        hashes[name] = pd.util.hash_pandas_object(content, index=False, hash_key=hash_key,
+                                                  categorize=False)
+    return pd.DataFrame(hashes)
+
+
+def recall(hashes: pd.DataFrame, stored: pd.DataFrame | None) -> pd.DataFrame:
+    """The stored payload of every row the memo knows, with the row's ``position``."""
+    if stored is None or stored.empty:
+        return pd.DataFrame({POSITION: pd.Series([], dtype="int64")})
+    positioned = hashes.reset_index(drop=True).assign(**{POSITION: range(len(hashes))})
+    return positioned.merge(stored, on=HASH, how="inner").drop(columns=HASH)
+
+
+class RowMemo:
+    """Outcomes of one step for one centre, keyed by row hash (payload columns beside
+    the two hash columns); ``fingerprint`` names the rules they were computed under and
+    ``note`` carries what else decides whether they apply (an export date)."""
+
+    def __init__(self, directory: Path, name: str, fingerprint: str) -> None:
+        self.path = directory / f"{name}.parquet"
+        self.meta_path = directory / f"{name}.json"
+        self.fingerprint = fingerprint
+
+    @classmethod
+    def for_site(cls, settings: Settings, step: str, site: str, name: str,
+                 fingerprint: str) -> "RowMemo":
+        return cls(settings.build_dir / "memo" / step / site, name, fingerprint)
+
+    def load(self) -> tuple[pd.DataFrame | None, dict]:
+        """The stored outcomes and their note, or (None, {}) when there are none under
+        these rules."""
+        try:
+            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None, {}
+        if meta.get("fingerprint") != self.fingerprint or not self.path.exists():
+            return None, {}
+        frame = pd.read_parquet(self.path)
+        return frame.astype(meta["dtypes"]), meta.get("note", {})
+
+    def save(self, frame: pd.DataFrame, note: dict | None = None) -> None:
+        """Replace the stored outcomes (hash columns + payload), each file atomically;
+        the fingerprint is written last, so a half-written pair is never trusted."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.meta_path.unlink(missing_ok=True)
+        unique = frame.drop_duplicates(subset=HASH)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        unique.to_parquet(temporary, index=False)
+        os.replace(temporary, self.path)
+        meta = {"fingerprint": self.fingerprint, "note": note or {},
+                "dtypes": {column: str(dtype) for column, dtype in unique.dtypes.items()}}
+        temporary = self.meta_path.with_name(self.meta_path.name + ".tmp")
+        temporary.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(temporary, self.meta_path)
