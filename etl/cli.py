@@ -8,7 +8,7 @@ import http.server
 import json
 import os
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from functools import partial, wraps
 from pathlib import Path
 from typing import Annotated
@@ -317,9 +317,13 @@ def synth(
     export_date: Annotated[str, typer.Option(
         help="Export date of night 1, YYYY-MM-DD (default today).")] = "",
     night: Annotated[int, typer.Option(
-        help="Which night to write: 1 is the export on --export-date; night n is 91 days "
-             "per night later, same cohort, with more follow-up, ~1 % of lab values and "
-             "activities corrected and ~1 % of patients withdrawn.", min=1)] = 1,
+        help="Which night to write: 1 is the export on --export-date; night n is "
+             "--interval-days per night later, same cohort, with more follow-up, ~1 % of "
+             "lab values and activities corrected and ~1 % of patients withdrawn.",
+        min=1)] = 1,
+    interval_days: Annotated[int, typer.Option(
+        help="Days between nights: 91 shows follow-up growing (the demo); 1 is what a "
+             "nightly schedule sees.", min=1)] = 91,
     faults: Annotated[bool, typer.Option(
         "--faults", help="Plant one row per fault kind the loader must quarantine (unknown "
                          "code, out-of-range activity and QLQ item, future date, unknown "
@@ -334,7 +338,8 @@ def synth(
 
     when = export_date or date.today().isoformat()
     written = write_deliveries(out_dir, patients, seed, centre or sorted(WRITERS), when,
-                               night=night, faults=faults)
+                               night=night, faults=faults,
+                               interval=timedelta(days=interval_days))
     for delivery in written:
         err.print(f"wrote {delivery.path}")
         for fault in delivery.faults:

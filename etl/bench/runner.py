@@ -4,7 +4,8 @@ baseline as measured processes, and write ``<date>.json`` and ``<date>.md``.
 Per size N (patients per centre; the Excel centre is capped so its largest sheet stays
 under Excel's row limit, and the results say so):
 1. night 1 end to end (``prrt nightly``), with its stages from ``PRRT_STAGE_TIMINGS``;
-2. night 2 on the same cohort (more follow-up, ~1 % corrections, some withdrawals);
+2. night 2 on the same cohort, the next day (one day more follow-up, ~1 % corrections,
+   ~1 % of patients withdrawn);
 3. the floor (``etl.bench.floor``) on night 1's files;
 4. the naive extract (``etl.bench.naive``) on the first rows of night 1's delimited files,
    scaled per row to the whole delivery.
@@ -29,7 +30,9 @@ from etl.synth.nights import night_truth
 EXCEL_ROW_LIMIT = 1_048_576 - 1  # one header row
 EXCEL_CENTRES = ("BBK",)
 EXPORT_DATE = "2026-06-01"
-STAGES = ["extract", "gate_one", "raw_write", "dbt_build", "docs", "gate_two", "publish"]
+NIGHT_INTERVAL_DAYS = 1  # night 2 is the next night of a nightly schedule
+STAGES = ["extract", "gate_one", "raw_write", "remember", "dbt_build", "docs", "gate_two",
+          "publish"]
 
 
 def excel_cap(patients: int, seed: int) -> int:
@@ -68,7 +71,7 @@ class Bench:
                            (list(EXCEL_CENTRES), excel)):
             arguments = [self.prrt, "synth", "--out", str(out), "--patients", str(n),
                          "--seed", str(self.seed), "--export-date", EXPORT_DATE,
-                         "--night", str(night)]
+                         "--night", str(night), "--interval-days", str(NIGHT_INTERVAL_DAYS)]
             for centre in centres:
                 arguments += ["--centre", centre]
             done = run_measured(arguments, self._env(home), self.work / f"synth{night}.log")

@@ -8,11 +8,12 @@ derives with the truth the generator started from. No real patient data is invol
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 
 from etl.synth import bbk, iow, rot, trl
-from etl.synth.nights import Fault, night_truth
+from etl.synth.nights import NIGHT_INTERVAL, Fault, night_truth
 
 WRITERS: dict[str, ModuleType] = {"ROT": rot, "BBK": bbk, "IOW": iow, "TRL": trl}
 
@@ -25,10 +26,10 @@ class WrittenDelivery:
 
 
 def write_deliveries(out: Path, patients: int, seed: int, centres: list[str],
-                     export_date: str, night: int = 1, faults: bool = False
-                     ) -> list[WrittenDelivery]:
+                     export_date: str, night: int = 1, faults: bool = False,
+                     interval: timedelta = NIGHT_INTERVAL) -> list[WrittenDelivery]:
     """Write one delivery per centre into ``out`` for night ``night`` (1 = the first
-    export on ``export_date``; each later night is 91 days on, same cohort)."""
+    export on ``export_date``; each later night is ``interval`` on, same cohort)."""
     unknown = sorted(set(centres) - set(WRITERS))
     if unknown:
         raise ValueError(f"no synthetic writer for centre(s) {', '.join(unknown)}; "
@@ -36,7 +37,8 @@ def write_deliveries(out: Path, patients: int, seed: int, centres: list[str],
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for centre in centres:
-        truth, when, injected = night_truth(centre, patients, seed, export_date, night, faults)
+        truth, when, injected = night_truth(centre, patients, seed, export_date, night, faults,
+                                            interval)
         path = WRITERS[centre].write(truth, out, when)
         written.append(WrittenDelivery(centre, path, injected))
     return written

@@ -5,7 +5,8 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
+from xlsxwriter import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from etl.synth.render import missing, rounded, to_canonical
 
@@ -66,19 +67,23 @@ def performance(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _sheet(workbook: Workbook, name: str, header: list[str], rows) -> None:
-    sheet = workbook.create_sheet(name)
-    sheet.append(header)
-    for count, row in enumerate(rows, start=2):
-        if count > EXCEL_MAX_ROWS:
+    sheet: Worksheet = workbook.add_worksheet(name)
+    sheet.write_row(0, 0, header)
+    for number, row in enumerate(rows, start=1):
+        if number >= EXCEL_MAX_ROWS:
             raise ValueError(f"sheet {name}: more than {EXCEL_MAX_ROWS} rows do not fit in "
                              "one Excel worksheet; generate fewer patients for BBK")
-        sheet.append(row)
+        for column, value in enumerate(row):
+            if not missing(value):  # an empty cell, as the centre's export leaves it
+                sheet.write(number, column, value)
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path:
     path = out / f"BBK_export_{export_date.isoformat()}.xlsx"
     out.mkdir(parents=True, exist_ok=True)
-    workbook = Workbook(write_only=True)
+    # streamed row by row (constant memory); dates as date cells, as the centre sends them
+    workbook = Workbook(str(path), {"constant_memory": True,
+                                    "default_date_format": "dd.mm.yyyy"})
     _sheet(workbook, "Patienten",
            ["Pat-ID", "Geschlecht", "Geburtsdatum", "Primarius", "Grading", "Ki-67 (%)",
             "Krenning-Score", "Knochenmetastasen", "Lebermetastasen", "Tumorlast"],
@@ -96,7 +101,9 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
              lab_value(r.analyte, r.value) if isinstance(r.value, float) else r.value,
              getattr(r, "unit_as_sent", None) or ANALYTE[r.analyte][1]]
             for r in tables["lab_result"].itertuples()))
-    modality = tables["imaging_exam"].set_index(["patient_id", "exam_date"])["modality"]
+    exams = tables["imaging_exam"]
+    modality = dict(zip(zip(exams["patient_id"], exams["exam_date"], strict=True),
+                        exams["modality"], strict=True))
     _sheet(workbook, "Bildgebung",
            ["Pat-ID", "Datum", "Methode", "Läsion", "Lokalisation", "Zielläsion",
             "Durchmesser [cm]", "Neue Läsion"],
@@ -115,7 +122,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
     _sheet(workbook, "Verlauf", ["Pat-ID", "Letzter Kontakt", "Verstorben", "Todesdatum"],
            ([int(v.patient_id), v.last_contact_date, _yes_no(v.is_dead), _cell(v.death_date)]
             for v in tables["vital_status"].itertuples()))
-    workbook.save(path)
+    workbook.close()
     return path
 
 

@@ -171,7 +171,7 @@ def _visits(rng: np.random.Generator, patient: SyntheticPatient, end: date) -> l
                 break
             health += float(rng.normal(0.15 if number > 0 else 0, 0.5))
             visits.append({"date": when, "items": _items(rng, health),
-                           "kps": int(np.clip(round(8 + health) * 10, 40, 100)),
+                           "kps": min(max(round(8 + health) * 10, 40), 100),
                            "ecog_instead": bool(rng.random() < 0.2)})
     return visits
 
@@ -184,7 +184,7 @@ def _items(rng: np.random.Generator, health: float) -> dict[int, int | None]:
             value = round(4.5 + health + float(rng.normal(0, 0.8)))
         else:
             value = round(1.8 - 0.6 * health + float(rng.normal(0, 0.7)))
-        items[item] = None if rng.random() < 0.03 else int(np.clip(value, 1, top))
+        items[item] = None if rng.random() < 0.03 else min(max(value, 1), top)
     return items
 
 

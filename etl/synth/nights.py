@@ -1,6 +1,7 @@
 """From one cohort to the truth of a given night's export, with optional faults.
 
-Night 1 is the export on the base date. Night n is 91 days later per night: the same
+Night 1 is the export on the base date. Night n is 91 days later per night (or any
+other interval, e.g. one day as a nightly schedule sees it): the same
 patients with more follow-up, new patients whose first cycle came since, and the
 changes a registry sees between nights: about 1 % of lab values and cycle activities
 corrected, about 1 % of patients withdrawn (all their records gone from the export) and
@@ -38,15 +39,17 @@ def centre_seed(seed: int, centre: str) -> int:
     return seed + zlib.crc32(centre.encode()) % 10_000
 
 
-def export_date_of(base_date: str, night: int) -> date:
-    return date.fromisoformat(base_date) + NIGHT_INTERVAL * (night - 1)
+def export_date_of(base_date: str, night: int, interval: timedelta = NIGHT_INTERVAL) -> date:
+    return date.fromisoformat(base_date) + interval * (night - 1)
 
 
 def night_truth(centre: str, patients: int, seed: int, base_date: str, night: int,
-                faults: bool) -> tuple[dict[str, pd.DataFrame], date, list[Fault]]:
-    """The truth tables a centre's export shows on ``night``, and any planted faults."""
+                faults: bool, interval: timedelta = NIGHT_INTERVAL
+                ) -> tuple[dict[str, pd.DataFrame], date, list[Fault]]:
+    """The truth tables a centre's export shows on ``night``, and any planted faults;
+    ``interval`` apart per night (91 days for the demo, 1 day for a nightly schedule)."""
     cohort = draw_cohort(patients, centre_seed(seed, centre), base_date)
-    when = export_date_of(base_date, night)
+    when = export_date_of(base_date, night, interval)
     tables = truth_tables(cohort, when)
     for later_night in range(2, night + 1):
         tables = _changes(tables, later_night)

@@ -38,13 +38,15 @@ def questionnaires(tables: dict[str, pd.DataFrame]):
     centres that send one wide row per questionnaire with its Karnofsky score."""
     items = tables["qlq_c30_item_response"].pivot_table(
         index=["patient_id", "assessment_date"], columns="item_no", values="response",
-        aggfunc="first")
+        aggfunc="first").reindex(columns=range(1, 31))
+    answers_of = dict(zip(items.index, items.to_numpy(dtype=object).tolist(), strict=True))
+    unanswered = [None] * 30
     kps = tables["performance_status"].set_index(["patient_id", "assessment_date"])["score"]
+    kps_of = dict(zip(kps.index, kps.tolist(), strict=True))
     for a in tables["qlq_c30_assessment"].itertuples():
         key = (a.patient_id, a.assessment_date)
-        answers = items.loc[key] if key in items.index else pd.Series(dtype=float)
-        yield (a.patient_id, a.assessment_date, as_text(kps.get(key)),
-               [as_text(answers.get(i)) for i in range(1, 31)])
+        yield (a.patient_id, a.assessment_date, as_text(kps_of.get(key)),
+               [as_text(answer) for answer in answers_of.get(key, unanswered)])
 
 
 def to_canonical(quantity: str, unit: str) -> float:

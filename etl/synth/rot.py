@@ -80,7 +80,9 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
              decimal_comma(lab_value(r.analyte, r.value)) if isinstance(r.value, float)
              else as_text(r.value), getattr(r, "unit_as_sent", None) or ANALYTE[r.analyte][1]]
             for r in tables["lab_result"].itertuples()))
-    modality = tables["imaging_exam"].set_index(["patient_id", "exam_date"])["modality"]
+    exams = tables["imaging_exam"]
+    modality = dict(zip(zip(exams["patient_id"], exams["exam_date"], strict=True),
+                        exams["modality"], strict=True))
     _write(folder / "beeldvorming.csv",
            ["patnr", "datum", "modaliteit", "laesie", "orgaan", "doel", "diameter_mm", "nieuw"],
            ([m.patient_id, _date(m.exam_date), modality[(m.patient_id, m.exam_date)],

@@ -161,8 +161,10 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
 
 
 def _write_qs(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    answers = tables["qlq_c30_item_response"].set_index(
-        ["patient_id", "assessment_date", "item_no"])["response"]
+    responses = tables["qlq_c30_item_response"]
+    answers = dict(zip(zip(responses["patient_id"], responses["assessment_date"],
+                           responses["item_no"], strict=True),
+                       responses["response"].tolist(), strict=True))
     rows = []
     for a in tables["qlq_c30_assessment"].itertuples():
         for item in range(1, 31):
