@@ -30,12 +30,13 @@ from models.base import metadata
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
 SAMPLE_SIZE = 5
-# Expectations whose verdict on a row depends on that row alone: a row that passed them
-# before passes again (see ``etl.memo``). Uniqueness needs every row; the type check
-# needs the values' Python types, which the row hash does not see.
+# Expectations whose verdict on a row depends on that row alone (values and their types,
+# both of which the row hash sees): a row that passed them before passes again (see
+# ``etl.memo``). Uniqueness needs every row.
 ROW_LOCAL = {
     "expect_column_to_exist", "expect_column_values_to_not_be_null",
     "expect_column_values_to_be_in_set", "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_type_list",
     "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal",
 }
 

@@ -17,8 +17,10 @@ import hashlib
 import hmac
 import json
 import os
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from etl.config import Settings
@@ -44,14 +46,56 @@ def files_digest(paths: list[Path]) -> str:
 
 
 def row_hashes(frame: pd.DataFrame, columns: list[str], key: bytes) -> pd.DataFrame:
-    """Two independent 64-bit keyed hashes of each row's ``columns``, indexed by position."""
-    content = frame[columns].reset_index(drop=True)
+    """Two 64-bit hashes of each row's ``columns`` under different keys, indexed by
+    position: text is hashed with keyed SipHash; numbers by pandas' bijective mix, then
+    every column folded in with a key-dependent multiplier, so rows that collide under
+    one key do not under the other.
+
+    Values of different Python types never hash alike (a date, its ISO text and its day
+    number differ), so an outcome that depends on a value's type is remembered too."""
+    typed = [_typed(frame[column]) for column in columns]
     hashes = {}
     for name in HASH:
-        hash_key = hmac.new(key, name.encode(), hashlib.sha256).hexdigest()[:16]
-        hashes[name] = pd.util.hash_pandas_object(content, index=False, hash_key=hash_key,
-                                                  categorize=False)
+        secret = hmac.new(key, name.encode(), hashlib.sha256).digest()
+        hash_key = secret[:16].hex()[:16]  # siphash key for text and objects
+        mix = np.uint64(int.from_bytes(secret[16:24], "little") | 1)  # odd: invertible
+        combined = np.full(len(frame), int.from_bytes(secret[24:32], "little"), np.uint64)
+        for values, tag in typed:
+            column = pd.util.hash_pandas_object(values, index=False, hash_key=hash_key,
+                                                categorize=False).to_numpy()
+            combined = (combined ^ column ^ tag) * mix  # wraps modulo 2**64
+        hashes[name] = combined
     return pd.DataFrame(hashes)
+
+
+_DATE = np.uint64(0x9E3779B97F4A7C15)  # marks day numbers apart from plain integers
+_PLAIN = np.uint64(0)
+
+
+def _typed(column: pd.Series) -> tuple[pd.Series, np.uint64]:
+    """A column in a form that hashes fast, with a tag that keeps types apart: dates as
+    day numbers (tagged), one-type columns as they are, mixed ones as typed text."""
+    column = column.reset_index(drop=True)
+    if column.dtype != object:
+        return column, _PLAIN
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind == "date":
+        return _day_numbers(column), _DATE
+    if kind in ("string", "empty", "boolean", "integer", "floating", "decimal"):
+        return column, _PLAIN
+    return pd.Series([f"{type(v).__name__}:{v}" for v in column], dtype=object), _PLAIN
+
+
+def _day_numbers(dates: pd.Series) -> pd.Series:
+    """Day numbers of a column of dates (missing stays missing), vectorised where the
+    dates fit pandas' nanosecond range."""
+    try:
+        stamps = pd.to_datetime(dates, errors="raise")
+        return ((stamps - pd.Timestamp("1970-01-01")).dt.days).astype("Int64")
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        epoch = date(1970, 1, 1).toordinal()
+        return pd.Series([d.toordinal() - epoch if d is not None else None for d in dates],
+                         dtype="Int64")
 
 
 def recall(hashes: pd.DataFrame, stored: pd.DataFrame | None) -> pd.DataFrame:
