@@ -12,9 +12,12 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
-from etl.config import Settings
+import yaml
+
+from etl.config import REPO_DIR, Settings
 from etl.crashpoints import maybe_crash
 from etl.errors import PrrtError
 
@@ -46,6 +49,15 @@ class BuildResult:
     nodes: int
     failures: list[BuildFailure]
     tests: list[TestOutcome] = field(default_factory=list)
+
+
+@cache
+def dbt_var(name: str) -> object:
+    """A var of ``dbt_project.yml`` (the clinical conventions live there) for Python code
+    outside dbt that must agree with the models, e.g. the report's months."""
+    project = yaml.safe_load((REPO_DIR / "dbt_project" / "dbt_project.yml").read_text(
+        encoding="utf-8"))
+    return project["vars"][name]
 
 
 def dbt_executable() -> str:

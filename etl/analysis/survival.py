@@ -2,9 +2,10 @@
 
 lifelines' Kaplan–Meier bands are on the log(−log) scale (its "exponential Greenwood"),
 the same as R survival's ``conf.type = "log-log"``. The median and its confidence limits
-follow spec §8 rather than ``median_survival_time_``: the first time S(t) ≤ 0.5 (with the
-spec's 1e-9 tolerance), and the first time the lower / upper band is ≤ 0.5; a band is
-undefined where S(t) = 0, so a limit that is never reached stays "not reached" (None).
+follow spec §8 rather than ``median_survival_time_``: the first time S(t) ≤ 0.5 (within
+the spec's tolerance, passed in from the dbt var ``threshold_tolerance``), and the first
+time the lower / upper band is ≤ 0.5; a band is undefined where S(t) = 0, so a limit
+that is never reached stays "not reached" (None).
 """
 
 import warnings
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-TOLERANCE = 1e-9
 ALPHA = 0.05  # 95 % confidence
 
 
@@ -26,7 +26,7 @@ class Median:
     upper: float | None
 
 
-def km_curve(durations: pd.Series, events: pd.Series) -> pd.DataFrame:
+def km_curve(durations: pd.Series, events: pd.Series, tolerance: float) -> pd.DataFrame:
     """The Kaplan–Meier estimate at time 0 and at every distinct duration.
 
     Columns: time, survival, ci_lower, ci_upper, at_risk, events, censored. The bands are
@@ -46,28 +46,30 @@ def km_curve(durations: pd.Series, events: pd.Series) -> pd.DataFrame:
         "events": table["observed"].to_numpy(dtype=int),
         "censored": table["censored"].to_numpy(dtype=int),
     })
-    undefined = curve["survival"] <= TOLERANCE
+    undefined = curve["survival"] <= tolerance
     curve.loc[undefined, ["ci_lower", "ci_upper"]] = np.nan
     return curve
 
 
-def _first_time_at_or_below_half(times: pd.Series, values: pd.Series) -> float | None:
-    reached = times[values.notna() & (values <= 0.5 + TOLERANCE)]
+def _first_time_at_or_below_half(times: pd.Series, values: pd.Series, tolerance: float
+                                 ) -> float | None:
+    reached = times[values.notna() & (values <= 0.5 + tolerance)]
     return float(reached.iloc[0]) if len(reached) else None
 
 
-def median_survival(curve: pd.DataFrame) -> Median:
-    """Median and 95 % CI from a curve of :func:`km_curve` (spec §8)."""
+def median_survival(curve: pd.DataFrame, tolerance: float) -> Median:
+    """Median and 95 % CI from a curve of :func:`km_curve` (spec §8); ``tolerance`` is
+    the spec's threshold tolerance (dbt var ``threshold_tolerance``)."""
     return Median(
-        median=_first_time_at_or_below_half(curve["time"], curve["survival"]),
-        lower=_first_time_at_or_below_half(curve["time"], curve["ci_lower"]),
-        upper=_first_time_at_or_below_half(curve["time"], curve["ci_upper"]),
+        median=_first_time_at_or_below_half(curve["time"], curve["survival"], tolerance),
+        lower=_first_time_at_or_below_half(curve["time"], curve["ci_lower"], tolerance),
+        upper=_first_time_at_or_below_half(curve["time"], curve["ci_upper"], tolerance),
     )
 
 
-def median_follow_up(durations: pd.Series, events: pd.Series) -> Median:
+def median_follow_up(durations: pd.Series, events: pd.Series, tolerance: float) -> Median:
     """Median follow-up by reverse Kaplan–Meier: censoring is the event (spec §5)."""
-    return median_survival(km_curve(durations, 1 - events.astype(int)))
+    return median_survival(km_curve(durations, 1 - events.astype(int), tolerance), tolerance)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,7 @@ from etl.analysis.survival import (
     median_survival,
 )
 
-DAYS_PER_MONTH = 30.4375  # spec conventions; the same as the dbt var days_per_month
 KEYS = ["endpoint", "criterion"]
-MIN_EVENTS_PER_COVARIATE = 10  # below this a Cox model is not fitted (rule of thumb)
 TEXT, NUMBER, COUNT = "string", "float64", "Int64"
 # Column types of each table: fixed, so an all-null column (a median never reached) keeps
 # its type and the analytic views' contracts hold on every night.
@@ -70,31 +68,38 @@ def strata(cohort: pd.DataFrame, factors: pd.DataFrame
                 stratum=values.dropna().map(_label)), int(values.isna().sum())
 
 
-def km_curves(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
-    """Kaplan–Meier curve per endpoint × criterion × factor × stratum × time."""
+def km_curves(cohort: pd.DataFrame, factors: pd.DataFrame, days_per_month: float,
+              tolerance: float) -> pd.DataFrame:
+    """Kaplan–Meier curve per endpoint × criterion × factor × stratum × time; months =
+    days / ``days_per_month``, bands undefined where S(t) ≤ ``tolerance`` (dbt vars)."""
     parts = []
     for (endpoint, criterion), factor, episodes, _ in strata(cohort, factors):
         for stratum, group in episodes.groupby("stratum", sort=True):
-            curve = km_curve(group["days"], group["is_event"].astype(int))
+            curve = km_curve(group["days"], group["is_event"].astype(int),
+                             tolerance)
             parts.append(curve.assign(endpoint=endpoint, criterion=criterion,
                                       factor=factor, stratum=stratum))
     if not parts:
         return _typed([], CURVE)
     curves = pd.concat(parts, ignore_index=True).rename(columns={"time": "days"})
-    curves["months"] = curves["days"] / DAYS_PER_MONTH
+    curves["months"] = curves["days"] / days_per_month
     return _typed(curves, CURVE)
 
 
-def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
-    """Median with 95 % CI, events, n and median follow-up per stratum."""
+def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame, days_per_month: float,
+                 tolerance: float) -> pd.DataFrame:
+    """Median with 95 % CI, events, n and median follow-up per stratum (spec §8: the
+    first time at or below 0.5, compared with ``tolerance``)."""
     episode = ["site", "patient_pseudonym", "episode_no", "criterion"]
     follow_up = cohort.loc[cohort["endpoint"] == "OS", [*episode, "days", "is_event"]]
     rows = []
     for (endpoint, criterion), factor, episodes, unknown in strata(cohort, factors):
         for stratum, group in episodes.groupby("stratum", sort=True):
-            median = median_survival(km_curve(group["days"], group["is_event"].astype(int)))
+            median = median_survival(km_curve(group["days"], group["is_event"].astype(int),
+                                              tolerance), tolerance)
             os_rows = group[episode].merge(follow_up, on=episode)
-            reverse = median_follow_up(os_rows["days"], os_rows["is_event"].astype(int))
+            reverse = median_follow_up(os_rows["days"], os_rows["is_event"].astype(int),
+                                       tolerance)
             rows.append({
                 "endpoint": endpoint, "criterion": criterion, "factor": factor,
                 "stratum": stratum, "n": len(group), "events": int(group["is_event"].sum()),
@@ -105,7 +110,7 @@ def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
             })
     summary = _typed(rows, {k: v for k, v in SUMMARY.items() if not k.endswith("_months")})
     for column in ["median", "median_ci_lower", "median_ci_upper", "median_follow_up"]:
-        summary[f"{column}_months"] = summary[f"{column}_days"] / DAYS_PER_MONTH
+        summary[f"{column}_months"] = summary[f"{column}_days"] / days_per_month
     return _typed(summary, SUMMARY)
 
 
@@ -133,11 +138,13 @@ def _without_events_at_a_level(data: pd.DataFrame, covariates: list[str]) -> lis
             and (data.groupby(c)["event"].sum() == 0).any()]
 
 
-def cox_models(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+def cox_models(cohort: pd.DataFrame, factors: pd.DataFrame, min_events_per_covariate: int
+               ) -> pd.DataFrame:
     """Hazard ratios with 95 % CI of the adjusting factors, one Cox model per endpoint ×
     criterion on the regular episodes with every factor known (complete cases). A binary
     factor without events at one level is left out of that model, and a model with fewer
-    than 10 events per covariate is not fitted; the rows say so in ``note``."""
+    than ``min_events_per_covariate`` events per covariate (dbt var; rule of thumb 10) is
+    not fitted; the rows say so in ``note``."""
     from lifelines.exceptions import ConvergenceError
 
     covariates = factors.loc[factors["adjust"], "factor"].to_list()
@@ -151,9 +158,9 @@ def cox_models(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
         rows += [{**base, "covariate": c, "note": "left out: no events at one level"}
                  for c in left_out]
         kept = [c for c in covariates if c not in left_out]
-        if base["events"] < MIN_EVENTS_PER_COVARIATE * len(kept):
+        if base["events"] < min_events_per_covariate * len(kept):
             rows += [{**base, "covariate": c, "note": f"not fitted: fewer than "
-                      f"{MIN_EVENTS_PER_COVARIATE} events per covariate"} for c in kept]
+                      f"{min_events_per_covariate} events per covariate"} for c in kept]
             continue
         try:
             ratios = cox_hazard_ratios(complete, "days", "event", kept)

@@ -9,10 +9,10 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from etl.report import figures
+from etl.transform import dbt_var
 
 REPORT_FILE = "report.html"
-DAYS_PER_MONTH = 30.4375
-SWIMMER_PATIENTS = 30
+SWIMMER_PATIENTS = 30  # presentation: lanes in the swimmer plot
 ENDPOINTS = ["TTP", "PFS", "OS"]
 
 
@@ -41,14 +41,16 @@ def swimmer_lanes(episodes: pd.DataFrame, survival: pd.DataFrame, limit: int) ->
     lanes = lanes.merge(os_, on=["site", "patient_pseudonym"], how="left").merge(
         ttp, on=["site", "patient_pseudonym", "episode_no"], how="left")
 
+    days_per_month = float(dbt_var("days_per_month"))
+
     def months(column: str) -> pd.Series:
         return (pd.to_datetime(lanes[column]) - pd.to_datetime(lanes["first_c1d1"])).dt.days \
-            / DAYS_PER_MONTH
+            / days_per_month
 
     lanes["lane"] = lanes.groupby(["site", "patient_pseudonym"]).ngroup()
     lanes["start_months"] = months("c1d1_date")
     lanes["treatment_months"] = (months("last_cycle_date") - lanes["start_months"]
-                                 + 1 / DAYS_PER_MONTH)  # the last cycle's day included
+                                 + 1 / days_per_month)  # the last cycle's day included
     lanes["follow_up_months"] = months("end_date")
     lanes["progression_months"] = months("progression_date")
     lanes["died"] = lanes["is_event"].fillna(False).astype(bool)

@@ -22,6 +22,8 @@ from etl.analysis.survival import (
     median_survival,
 )
 
+TOLERANCE = 1e-9  # spec §8 (the dbt var threshold_tolerance)
+
 AML = pd.DataFrame({
     "days": [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33,
              43, 45],
@@ -53,7 +55,7 @@ R_CURVE = [
 
 
 def test_kaplan_meier_curve_matches_r_log_log_bands():
-    curve = km_curve(AML["days"], AML["event"]).set_index("time")
+    curve = km_curve(AML["days"], AML["event"], TOLERANCE).set_index("time")
     assert curve.loc[0.0, "survival"] == 1.0
     for time, surv, lower, upper, at_risk, events, censored in R_CURVE:
         row = curve.loc[float(time)]
@@ -70,21 +72,21 @@ def test_kaplan_meier_curve_matches_r_log_log_bands():
 ])
 def test_median_and_its_confidence_limits_match_r(group, expected):
     data = AML if group is None else AML[AML["group"] == group]
-    assert median_survival(km_curve(data["days"], data["event"])) == expected
+    assert median_survival(km_curve(data["days"], data["event"], TOLERANCE), TOLERANCE) == expected
 
 
 def test_bands_are_undefined_where_survival_reaches_zero():
     """R gives NA where S(t) = 0 (the last nonmaintained patient dies at day 45)."""
     data = AML[AML["group"] == "nonmaintained"]
-    last = km_curve(data["days"], data["event"]).iloc[-1]
+    last = km_curve(data["days"], data["event"], TOLERANCE).iloc[-1]
     assert last["survival"] == 0.0
     assert math.isnan(last["ci_lower"]) and math.isnan(last["ci_upper"])
 
 
 def test_median_is_the_first_time_at_or_below_one_half():
     """Spec §8: 0.5 itself counts (S = 1/2 after one of two patients dies at day 10)."""
-    curve = km_curve(pd.Series([10, 20]), pd.Series([1, 0]))
-    assert median_survival(curve).median == 10
+    curve = km_curve(pd.Series([10, 20]), pd.Series([1, 0]), TOLERANCE)
+    assert median_survival(curve, TOLERANCE).median == 10
 
 
 def test_log_rank_matches_r_survdiff():
@@ -104,4 +106,4 @@ def test_cox_hazard_ratio_matches_r_coxph_efron():
 
 
 def test_median_follow_up_by_reverse_kaplan_meier_matches_r():
-    assert median_follow_up(AML["days"], AML["event"]) == Median(161, 28, None)
+    assert median_follow_up(AML["days"], AML["event"], TOLERANCE) == Median(161, 28, None)

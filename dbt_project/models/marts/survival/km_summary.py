@@ -1,5 +1,5 @@
 """Built with lifelines by etl.analysis.survival_tables.km_summaries (spec §5, §8); the factors
-come from the seed survival_factors."""
+come from the seed survival_factors, the conventions from dbt vars (config in the yml)."""
 
 
 def model(dbt, session):
@@ -8,4 +8,6 @@ def model(dbt, session):
     dbt.config(materialized="table")
     cohort = dbt.ref("int_survival_cohort").df()
     factors = dbt.ref("survival_factors").df()
-    return km_summaries(cohort, factors)
+    return km_summaries(
+        cohort, factors, days_per_month=float(dbt.config.get("days_per_month")),
+        tolerance=float(dbt.config.get("threshold_tolerance")))
