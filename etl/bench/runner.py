@@ -16,6 +16,7 @@ import os
 import platform
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -168,6 +169,9 @@ def markdown(result: dict) -> str:
             f"| {size['night2']['process']['wall_s']:.0f} | {r['night2_over_night1']} "
             f"| {size['floor']['wall_s']:.1f} | {r['extract_and_write_over_floor']} "
             f"| {size['naive']['scaled_wall_s']} | {r['naive_over_extract_and_write']} |")
+    if "wall_s" in result:
+        lines += ["", f"The whole run (generating the registries included) took "
+                      f"{result['wall_s'] / 60:.0f} minutes."]
     lines += ["", "Stages of night 1 (wall s / CPU s / rows per s):", "",
               "| N / centre | " + " | ".join(STAGES) + " |",
               "|---|" + "---|" * len(STAGES)]
@@ -178,6 +182,16 @@ def markdown(result: dict) -> str:
             rate = size["rows_per_second"].get(stage)
             cells.append(f"{timing['wall_s']:.1f} / {timing['cpu_s']:.1f} / {rate:,}"
                          if timing and rate else "–")
+        lines.append(f"| {size['patients_per_centre']:,} | " + " | ".join(cells) + " |")
+    lines += ["", "Stages of night 2 (wall s), against night 1:", "",
+              "| N / centre | " + " | ".join(STAGES) + " |",
+              "|---|" + "---|" * len(STAGES)]
+    for size in result["sizes"]:
+        cells = []
+        for stage in STAGES:
+            first, second = (size[n]["stages"].get(stage) for n in ("night1", "night2"))
+            cells.append(f"{second['wall_s']:.1f} ({second['wall_s'] / first['wall_s']:.2f})"
+                         if first and second and first["wall_s"] > 0.05 else "–")
         lines.append(f"| {size['patients_per_centre']:,} | " + " | ".join(cells) + " |")
     smallest = result["sizes"][0]
     if len(result["sizes"]) > 1:
@@ -199,8 +213,10 @@ def run(sizes: list[int], work: Path, out: Path, seed: int, naive_rows: int,
         say: Callable[[str], None]) -> Path:
     """Run every size, write ``<date>.json`` and ``<date>.md`` into ``out``."""
     bench = Bench(work, seed, naive_rows, say)
+    started = time.perf_counter()
     result = {"date": date.today().isoformat(), "machine": machine(),
               "sizes": [bench.size(n) for n in sizes]}
+    result["wall_s"] = round(time.perf_counter() - started, 1)
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{result['date']}.json"
     target.write_text(json.dumps(result, indent=2), encoding="utf-8")
