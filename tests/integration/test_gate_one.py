@@ -2,6 +2,7 @@
 a warning-only delivery loads with its warnings recorded in ``meta.gate_result``."""
 
 import shutil
+from pathlib import Path
 
 from etl import db
 from etl.mapping import load_all_mappings
@@ -87,7 +88,8 @@ def test_a_few_faults_in_a_small_file_are_quarantined_not_rejected(settings):
                  "GROUP BY ALL") == [("unknown_code", 2)]
 
 
-def test_a_warning_only_delivery_loads_with_its_warning_recorded(settings):
+def sample_with_a_late_diagnosis(settings) -> Path:
+    """The ROT sample in the inbox, one diagnosis moved after the first cycle."""
     settings.inbox.mkdir(parents=True)
     folder = settings.inbox / ROT_SAMPLE.name
     shutil.copytree(ROT_SAMPLE, folder)
@@ -96,6 +98,11 @@ def test_a_warning_only_delivery_loads_with_its_warning_recorded(settings):
     patients = folder / "patienten.csv"
     patients.write_text(patients.read_text(encoding="cp1252").replace(
         "9988620;M;1965;29-11-2023", "9988620;M;1965;01-04-2024"), encoding="cp1252")
+    return folder
+
+
+def test_a_warning_only_delivery_loads_with_its_warning_recorded(settings):
+    sample_with_a_late_diagnosis(settings)
     [report] = load(settings)
     assert report.status == "loaded"
     warnings = query(settings, "SELECT g.target, g.check_name, g.failures, g.kahn_category "
@@ -111,12 +118,7 @@ def test_a_warning_only_delivery_loads_with_its_warning_recorded(settings):
 def test_the_next_night_checks_only_new_rows_and_reports_a_warning_again(settings, capsys):
     """Rows that passed every row-level expectation are not checked again; a row that
     failed one (here a warning) is checked, and reported, every night."""
-    settings.inbox.mkdir(parents=True)
-    first = settings.inbox / ROT_SAMPLE.name
-    shutil.copytree(ROT_SAMPLE, first)
-    patients = first / "patienten.csv"
-    patients.write_text(patients.read_text(encoding="cp1252").replace(
-        "9988620;M;1965;29-11-2023", "9988620;M;1965;01-04-2024"), encoding="cp1252")
+    first = sample_with_a_late_diagnosis(settings)
     [night1] = load(settings)
     quarantined = query(settings, "SELECT rows_quarantined FROM meta.delivery")[0][0]
     log1 = capsys.readouterr().err
