@@ -80,8 +80,7 @@ class RememberedMapping:
         self.mapped += int((~seen).sum())
         parts = [part for part in (recalled, fresh.rows) if not part.empty]
         rows = (pd.concat(parts, ignore_index=True).sort_values(UNIT_ID, kind="stable")
-                .reset_index(drop=True) if len(parts) > 1 else
-                parts[0] if parts else fresh.rows)
+                .reset_index(drop=True) if parts else fresh.rows)  # in source order
         if not rows.empty:
             position_of = pd.Series(np.arange(len(frame)), index=frame[UNIT_ID].to_numpy())
             clean = hashes.iloc[position_of[rows[UNIT_ID]].to_numpy()].reset_index(drop=True)
