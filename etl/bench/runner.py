@@ -153,6 +153,28 @@ def summarise(patients: int, excel: int, night1: dict, night2: dict, floor: Meas
     }
 
 
+def _night_one_cell(size: dict, stage: str) -> str:
+    timing, rate = size["night1"]["stages"].get(stage), size["rows_per_second"].get(stage)
+    return f"{timing['wall_s']:.1f} / {timing['cpu_s']:.1f} / {rate:,}" if timing and rate \
+        else "–"
+
+
+def _night_two_cell(size: dict, stage: str) -> str:
+    first, second = (size[night]["stages"].get(stage) for night in ("night1", "night2"))
+    return (f"{second['wall_s']:.1f} ({second['wall_s'] / first['wall_s']:.2f})"
+            if first and second and first["wall_s"] > 0.05 else "–")
+
+
+def _stage_table(result: dict, title: str, cell: Callable[[dict, str], str]) -> list[str]:
+    """A table of sizes × stages with a title, one ``cell`` per stage."""
+    lines = ["", title, "", "| N / centre | " + " | ".join(STAGES) + " |",
+             "|---|" + "---|" * len(STAGES)]
+    for size in result["sizes"]:
+        lines.append(f"| {size['patients_per_centre']:,} | "
+                     + " | ".join(cell(size, stage) for stage in STAGES) + " |")
+    return lines
+
+
 def markdown(result: dict) -> str:
     """The results as the Markdown table the README shows."""
     m = result["machine"]
@@ -172,27 +194,10 @@ def markdown(result: dict) -> str:
     if "wall_s" in result:
         lines += ["", f"The whole run (generating the registries included) took "
                       f"{result['wall_s'] / 60:.0f} minutes."]
-    lines += ["", "Stages of night 1 (wall s / CPU s / rows per s):", "",
-              "| N / centre | " + " | ".join(STAGES) + " |",
-              "|---|" + "---|" * len(STAGES)]
-    for size in result["sizes"]:
-        cells = []
-        for stage in STAGES:
-            timing = size["night1"]["stages"].get(stage)
-            rate = size["rows_per_second"].get(stage)
-            cells.append(f"{timing['wall_s']:.1f} / {timing['cpu_s']:.1f} / {rate:,}"
-                         if timing and rate else "–")
-        lines.append(f"| {size['patients_per_centre']:,} | " + " | ".join(cells) + " |")
-    lines += ["", "Stages of night 2 (wall s), against night 1:", "",
-              "| N / centre | " + " | ".join(STAGES) + " |",
-              "|---|" + "---|" * len(STAGES)]
-    for size in result["sizes"]:
-        cells = []
-        for stage in STAGES:
-            first, second = (size[n]["stages"].get(stage) for n in ("night1", "night2"))
-            cells.append(f"{second['wall_s']:.1f} ({second['wall_s'] / first['wall_s']:.2f})"
-                         if first and second and first["wall_s"] > 0.05 else "–")
-        lines.append(f"| {size['patients_per_centre']:,} | " + " | ".join(cells) + " |")
+    lines += _stage_table(result, "Stages of night 1 (wall s / CPU s / rows per s):",
+                          _night_one_cell)
+    lines += _stage_table(result, "Stages of night 2 (wall s), against night 1:",
+                          _night_two_cell)
     smallest = result["sizes"][0]
     if len(result["sizes"]) > 1:
         lines += ["", "Growth from the smallest size (1.0 = linear in N):", "",
