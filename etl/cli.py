@@ -24,6 +24,7 @@ from etl.config import DEMO_PSEUDONYM_KEY, WAREHOUSE_FILE, Settings
 from etl.errors import ConfigurationError, PrrtError
 from etl.mapping import load_all_mappings
 from etl.report import write_report
+from etl.synth.nights import NIGHT_INTERVAL
 
 HELP = """PRRT outcomes warehouse: load centre deliveries, build the marts, publish releases.
 
@@ -322,8 +323,8 @@ def synth(
              "lab values and activities corrected and ~1 % of patients withdrawn.",
         min=1)] = 1,
     interval_days: Annotated[int, typer.Option(
-        help="Days between nights: 91 shows follow-up growing (the demo); 1 is what a "
-             "nightly schedule sees.", min=1)] = 91,
+        help=f"Days between nights: {NIGHT_INTERVAL.days} shows follow-up growing (the "
+             "demo); 1 is what a nightly schedule sees.", min=1)] = NIGHT_INTERVAL.days,
     faults: Annotated[bool, typer.Option(
         "--faults", help="Plant one row per fault kind the loader must quarantine (unknown "
                          "code, out-of-range activity and QLQ item, future date, unknown "

@@ -4,6 +4,7 @@ its children included) and peak resident memory."""
 import os
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,3 +32,11 @@ def run_measured(command: list[str], env: dict[str, str], log: Path) -> Measurem
     return Measurement(wall_s=round(wall, 3), cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
                        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),
                        returncode=process.returncode)
+
+
+def run_concurrently(commands: list[tuple[list[str], Path]], env: dict[str, str],
+                     workers: int) -> list[Measurement]:
+    """Run independent ``(command, log)`` pairs, ``workers`` at a time (for work that is
+    prepared, not measured, such as generating deliveries); measurements in input order."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(lambda job: run_measured(job[0], env, job[1]), commands))

@@ -8,7 +8,7 @@ import pandas as pd
 from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from etl.synth.render import missing, rounded, to_canonical
+from etl.synth.render import exam_modality, missing, rounded, to_canonical
 
 SITE = "BBK"
 EXCEL_MAX_ROWS = 1_048_576  # rows per worksheet, header included
@@ -101,9 +101,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
              lab_value(r.analyte, r.value) if isinstance(r.value, float) else r.value,
              getattr(r, "unit_as_sent", None) or ANALYTE[r.analyte][1]]
             for r in tables["lab_result"].itertuples()))
-    exams = tables["imaging_exam"]
-    modality = dict(zip(zip(exams["patient_id"], exams["exam_date"], strict=True),
-                        exams["modality"], strict=True))
+    modality = exam_modality(tables)
     _sheet(workbook, "Bildgebung",
            ["Pat-ID", "Datum", "Methode", "Läsion", "Lokalisation", "Zielläsion",
             "Durchmesser [cm]", "Neue Läsion"],

@@ -111,15 +111,16 @@ def _qlq_rows(tables: dict[str, pd.DataFrame], events: Events) -> list[dict]:
 
 
 def _lab_rows(tables: dict[str, pd.DataFrame], events: Events) -> list[dict]:
-    records = []
-    for (patient_id, when), draw in tables["lab_result"].groupby(["patient_id", "sample_date"]):
-        record = {"record_id": patient_id, "date": when, "lab_date": as_text(when)}
-        for r in draw.itertuples():
-            column, _ = LAB_COLUMN[r.analyte]
-            record[column] = as_text(lab_value(r.analyte, r.value)
-                                     if isinstance(r.value, float) else r.value)
-        records.append(record)
-    return _repeating(events, "labs", records)
+    draws: dict[tuple, dict] = {}  # one REDCap row per patient and sample date
+    labs = tables["lab_result"]
+    for patient_id, when, analyte, value in zip(
+            labs["patient_id"], labs["sample_date"], labs["analyte"], labs["value"],
+            strict=True):
+        record = draws.setdefault((patient_id, when), {
+            "record_id": patient_id, "date": when, "lab_date": as_text(when)})
+        record[LAB_COLUMN[analyte][0]] = as_text(
+            lab_value(analyte, value) if isinstance(value, float) else value)
+    return _repeating(events, "labs", list(draws.values()))
 
 
 def _repeating(events: Events, instrument: str, records: list[dict]) -> list[dict]:

@@ -9,7 +9,11 @@ from etl.reference import normalise_unit, unit_conversions
 
 
 def missing(value: object) -> bool:
-    return value is None or (not isinstance(value, str | date) and bool(pd.isna(value)))
+    if value is None:
+        return True
+    if isinstance(value, float):  # the common case, without pandas' scalar dispatch
+        return value != value
+    return not isinstance(value, str | date) and bool(pd.isna(value))
 
 
 def as_text(value: object) -> str:
@@ -47,6 +51,14 @@ def questionnaires(tables: dict[str, pd.DataFrame]):
         key = (a.patient_id, a.assessment_date)
         yield (a.patient_id, a.assessment_date, as_text(kps_of.get(key)),
                [as_text(answer) for answer in answers_of.get(key, unanswered)])
+
+
+def exam_modality(tables: dict[str, pd.DataFrame]) -> dict[tuple, str]:
+    """(patient id, exam date) -> the exam's modality, for writers that repeat it on each
+    lesion row."""
+    exams = tables["imaging_exam"]
+    return dict(zip(zip(exams["patient_id"], exams["exam_date"], strict=True),
+                    exams["modality"], strict=True))
 
 
 def to_canonical(quantity: str, unit: str) -> float:

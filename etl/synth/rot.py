@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.synth.render import as_text, decimal_comma, questionnaires, rounded, to_canonical
+from etl.synth.render import (
+    as_text,
+    decimal_comma,
+    exam_modality,
+    questionnaires,
+    rounded,
+    to_canonical,
+)
 
 SITE = "ROT"
 SEX = {"female": "V", "male": "M"}
@@ -80,9 +87,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
              decimal_comma(lab_value(r.analyte, r.value)) if isinstance(r.value, float)
              else as_text(r.value), getattr(r, "unit_as_sent", None) or ANALYTE[r.analyte][1]]
             for r in tables["lab_result"].itertuples()))
-    exams = tables["imaging_exam"]
-    modality = dict(zip(zip(exams["patient_id"], exams["exam_date"], strict=True),
-                        exams["modality"], strict=True))
+    modality = exam_modality(tables)
     _write(folder / "beeldvorming.csv",
            ["patnr", "datum", "modaliteit", "laesie", "orgaan", "doel", "diameter_mm", "nieuw"],
            ([m.patient_id, _date(m.exam_date), modality[(m.patient_id, m.exam_date)],

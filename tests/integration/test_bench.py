@@ -46,6 +46,8 @@ def test_a_tiny_benchmark_measures_every_stage_and_both_baselines(tmp_path, monk
     table = target.with_suffix(".md").read_text()
     assert "| 12 (BBK 12) |" in table and result["machine"]["cores"] >= 1
     assert "Stages of night 2" in table and result["wall_s"] > 0
+    assert 0 < size["synth_wall_s"] < result["wall_s"]
+    assert f"took 12: {size['synth_wall_s']:.0f} s." in table
 
 
 def test_the_excel_centre_is_capped_by_the_sheet_row_limit():
