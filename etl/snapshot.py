@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, Table
 
 from etl.mapping import PROVENANCE_FIELDS
@@ -35,6 +36,15 @@ def content_columns(table: Table) -> list[str]:
     return [c.name for c in table.c if c.name not in PROVENANCE_FIELDS] + ["patient_pseudonym"]
 
 
+def _columnar(rows: pd.DataFrame) -> pa.Table | pd.DataFrame:
+    """The rows as Arrow columns, typed from their values (dates, decimals, text), which
+    DuckDB reads without a Python call per cell; a column mixing types stays pandas."""
+    try:
+        return pa.Table.from_pandas(rows, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return rows
+
+
 def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,
                    load_id: int, now: datetime) -> MergeCounts:
     """Apply tonight's ``rows`` (canonical fields + provenance) of ``site`` to ``raw.<table>``."""
@@ -43,7 +53,7 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
 
-    duck.register("incoming_frame", rows)
+    duck.register("incoming_frame", _columnar(rows))
     try:
         connection.exec_driver_sql(
             f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS "

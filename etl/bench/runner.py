@@ -228,14 +228,17 @@ def markdown(result: dict) -> str:
 
 def run(sizes: list[int], work: Path, out: Path, seed: int, naive_rows: int,
         say: Callable[[str], None]) -> Path:
-    """Run every size, write ``<date>.json`` and ``<date>.md`` into ``out``."""
+    """Run every size, write ``<date>.json`` and ``<date>.md`` into ``out`` after each
+    one, so a size that fails (or runs out of memory) keeps the sizes before it."""
     bench = Bench(work, seed, naive_rows, say)
     started = time.perf_counter()
-    result = {"date": date.today().isoformat(), "machine": machine(),
-              "sizes": [bench.size(n) for n in sizes]}
-    result["wall_s"] = round(time.perf_counter() - started, 1)
+    result = {"date": date.today().isoformat(), "machine": machine(), "sizes": []}
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{result['date']}.json"
-    target.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    (out / f"{result['date']}.md").write_text(markdown(result), encoding="utf-8")
+    for patients in sizes:
+        result["sizes"].append(bench.size(patients))
+        result["wall_s"] = round(time.perf_counter() - started, 1)
+        target.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        (out / f"{result['date']}.md").write_text(markdown(result), encoding="utf-8")
+        say(f"  results so far: {target}")
     return target
