@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -53,6 +54,21 @@ def machine() -> dict:
     return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(memory_kb / 2**20, 1),
             "python": platform.python_version(), "duckdb": duckdb.__version__,
             "system": platform.platform()}
+
+
+def code_version() -> str | None:
+    """The commit the benchmark ran (with ``+changes`` if the tree had uncommitted edits),
+    so a result can be traced to its code; None outside a git checkout."""
+    repository = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repository,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        edited = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=repository, capture_output=True, text=True,
+                                check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{commit}+changes" if edited else commit
 
 
 class Bench:
@@ -187,7 +203,8 @@ def markdown(result: dict) -> str:
     """The results as the Markdown table the README shows."""
     m = result["machine"]
     lines = [f"Benchmark of {result['date']} on {m['cpu']} ({m['cores']} cores, "
-             f"{m['memory_gb']} GB), Python {m['python']}, DuckDB {m['duckdb']}.", "",
+             f"{m['memory_gb']} GB), Python {m['python']}, DuckDB {m['duckdb']}"
+             + (f", code at commit {result['commit']}." if result.get("commit") else "."), "",
              "| N / centre | rows in files | night 1 s | peak MB | night 2 s | night 2 / 1 "
              "| floor s | extract+write / floor | naive s (scaled) | naive / ours |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -232,7 +249,8 @@ def run(sizes: list[int], work: Path, out: Path, seed: int, naive_rows: int,
     one, so a size that fails (or runs out of memory) keeps the sizes before it."""
     bench = Bench(work, seed, naive_rows, say)
     started = time.perf_counter()
-    result = {"date": date.today().isoformat(), "machine": machine(), "sizes": []}
+    result = {"date": date.today().isoformat(), "machine": machine(),
+              "commit": code_version(), "sizes": []}
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{result['date']}.json"
     for patients in sizes:

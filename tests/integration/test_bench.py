@@ -45,6 +45,7 @@ def test_a_tiny_benchmark_measures_every_stage_and_both_baselines(tmp_path, monk
     assert size["ratios"]["night2_over_night1"] > 0
     table = target.with_suffix(".md").read_text()
     assert "| 12 (BBK 12) |" in table and result["machine"]["cores"] >= 1
+    assert result["commit"] and f"code at commit {result['commit']}." in table
     assert "Stages of night 2" in table and result["wall_s"] > 0
     assert 0 < size["synth_wall_s"] < result["wall_s"]
     assert f"took 12: {size['synth_wall_s']:.0f} s." in table
