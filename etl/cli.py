@@ -372,7 +372,11 @@ def bench(
     sheet fits Excel's row limit), night 1 and night 2 as whole `prrt nightly` processes
     (wall, CPU, peak memory, and each stage), DuckDB reading the same files with no
     mapping (the floor), and a hand-written pandas/SQLAlchemy extract on a subset, scaled
-    per row. Writes bench/results/<date>.json and .md. Never part of `make test`.
+    per row. Writes bench/results/<date>.json and .md (after each size). Never part of
+    `make test`.
+
+    Cost on 2 cores: --sizes 2500 about 5 minutes and 2.5 GB; the default sizes about an
+    hour, 17 GB at peak (bench/results/2026-11-23.md).
     """
     from etl.bench.runner import run
 
