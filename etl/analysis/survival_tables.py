@@ -92,13 +92,15 @@ def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame, days_per_month: fl
     first time at or below 0.5, compared with ``tolerance``)."""
     episode = ["site", "patient_pseudonym", "episode_no", "criterion"]
     follow_up = cohort.loc[cohort["endpoint"] == "OS", [*episode, "days", "is_event"]]
+    cohort = cohort.merge(follow_up.rename(columns={"days": "os_days", "is_event": "os_event"}),
+                          on=episode, how="left", validate="many_to_one")  # once, not per stratum
     rows = []
     for (endpoint, criterion), factor, episodes, unknown in strata(cohort, factors):
         for stratum, group in episodes.groupby("stratum", sort=True):
             median = median_survival(km_curve(group["days"], group["is_event"].astype(int),
                                               tolerance), tolerance)
-            os_rows = group[episode].merge(follow_up, on=episode)
-            reverse = median_follow_up(os_rows["days"], os_rows["is_event"].astype(int),
+            os_rows = group[group["os_days"].notna()]
+            reverse = median_follow_up(os_rows["os_days"], os_rows["os_event"].astype(int),
                                        tolerance)
             rows.append({
                 "endpoint": endpoint, "criterion": criterion, "factor": factor,

@@ -10,6 +10,7 @@ R's median rule and spec §8's agree here (no plateau at exactly 0.5).
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -107,3 +108,32 @@ def test_cox_hazard_ratio_matches_r_coxph_efron():
 
 def test_median_follow_up_by_reverse_kaplan_meier_matches_r():
     assert median_follow_up(AML["days"], AML["event"], TOLERANCE) == Median(161, 28, None)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kaplan_meier_is_lifelines_estimator(seed):
+    """The numpy curve equals lifelines' KaplanMeierFitter (exponential Greenwood bands)
+    on data with ties, censoring at event times, day-0 events and an end at S = 0."""
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(seed)
+    days = pd.Series(rng.integers(0, 60, size=200).astype(float))
+    events = pd.Series(rng.random(200) < [0.2, 0.5, 0.8, 1.0, 0.0, 0.6][seed]).astype(int)
+    ours = km_curve(days, events, TOLERANCE)
+    fitted = KaplanMeierFitter(alpha=0.05).fit(days, event_observed=events)
+    table = fitted.event_table
+    bands = fitted.confidence_interval_survival_function_
+    np.testing.assert_array_equal(ours["time"], table.index.to_numpy(dtype=float))
+    np.testing.assert_array_equal(ours["at_risk"], table["at_risk"].to_numpy(dtype=int))
+    np.testing.assert_array_equal(ours["events"], table["observed"].to_numpy(dtype=int))
+    np.testing.assert_array_equal(ours["censored"], table["censored"].to_numpy(dtype=int))
+    np.testing.assert_allclose(ours["survival"], fitted.survival_function_.iloc[:, 0],
+                               rtol=1e-12, atol=1e-15)
+    defined = ours["survival"] > TOLERANCE
+    assert ours.loc[~defined, ["ci_lower", "ci_upper"]].isna().all().all()
+    if events.all():  # everyone dies: the curve ends at 0, where the bands are undefined
+        assert ours["survival"].iloc[-1] == 0 and not defined.iloc[-1]
+    np.testing.assert_allclose(ours.loc[defined, "ci_lower"], bands.iloc[:, 0][defined.values],
+                               rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(ours.loc[defined, "ci_upper"], bands.iloc[:, 1][defined.values],
+                               rtol=1e-10, atol=1e-15)
