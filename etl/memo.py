@@ -54,36 +54,74 @@ def row_hashes(frame: pd.DataFrame, columns: list[str], key: bytes) -> pd.DataFr
     Values of different Python types never hash alike (a date, its ISO text and its day
     number differ), so an outcome that depends on a value's type is remembered too."""
     typed = [_typed(frame[column]) for column in columns]
+    texts = [_repeated_text(values) if text else None for values, _, text in typed]
     hashes = {}
     for name in HASH:
         secret = hmac.new(key, name.encode(), hashlib.sha256).digest()
         hash_key = secret[:16].hex()[:16]  # siphash key for text and objects
         mix = np.uint64(int.from_bytes(secret[16:24], "little") | 1)  # odd: invertible
         combined = np.full(len(frame), int.from_bytes(secret[24:32], "little"), np.uint64)
-        for values, tag in typed:
-            column = pd.util.hash_pandas_object(values, index=False, hash_key=hash_key,
-                                                categorize=False).to_numpy()
+        for (values, tag, _), text in zip(typed, texts, strict=True):
+            column = (_hash(values, hash_key) if text is None
+                      else _hash_repeated(values, *text, hash_key))
             combined = (combined ^ column ^ tag) * mix  # wraps modulo 2**64
         hashes[name] = combined
     return pd.DataFrame(hashes)
+
+
+def _hash(values: pd.Series | np.ndarray, hash_key: str) -> np.ndarray:
+    return pd.util.hash_pandas_object(pd.Series(values, copy=False), index=False,
+                                      hash_key=hash_key, categorize=False).to_numpy()
+
+
+def _repeated_text(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """Codes and distinct values of a text column in which values repeat (codes, units,
+    dates as sent, pseudonyms), so each distinct text is hashed once per key rather than
+    once per row; None when they are mostly distinct. Text only: distinct strings are
+    distinct bytes, whereas factorising numbers would merge 1.0 with 1.00 or 0.0 with
+    -0.0, which hash apart."""
+    if len(values) < _FACTORISE_FROM:
+        return None
+    sample = values.iloc[:: max(1, len(values) // _SAMPLE)]
+    if sample.nunique(dropna=False) > len(sample) // 2:
+        return None  # mostly distinct: factorising would only add work
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Series(uniques, copy=False)
+
+
+def _hash_repeated(values: pd.Series, codes: np.ndarray, uniques: pd.Series,
+                   hash_key: str) -> np.ndarray:
+    """Exactly the hashes ``_hash`` gives, one siphash per distinct text; missing cells
+    (None, NaN and NA hash apart) are hashed one by one."""
+    hashed = np.empty(len(codes), dtype=np.uint64)
+    known = codes >= 0
+    hashed[known] = _hash(uniques, hash_key)[codes[known]]
+    if not known.all():
+        hashed[~known] = _hash(values.iloc[np.flatnonzero(~known)], hash_key)
+    return hashed
+
+
+_FACTORISE_FROM = 1_000  # rows; below this a column is hashed directly
+_SAMPLE = 1_000  # rows sampled to tell a repetitive column from a mostly distinct one
 
 
 _DATE = np.uint64(0x9E3779B97F4A7C15)  # marks day numbers apart from plain integers
 _PLAIN = np.uint64(0)
 
 
-def _typed(column: pd.Series) -> tuple[pd.Series, np.uint64]:
+def _typed(column: pd.Series) -> tuple[pd.Series, np.uint64, bool]:
     """A column in a form that hashes fast, with a tag that keeps types apart: dates as
-    day numbers (tagged), one-type columns as they are, mixed ones as typed text."""
+    day numbers (tagged), one-type columns as they are, mixed ones as typed text; and
+    whether it is now all text (strings and missing values)."""
     column = column.reset_index(drop=True)
     if column.dtype != object:
-        return column, _PLAIN
+        return column, _PLAIN, isinstance(column.dtype, pd.StringDtype)
     kind = pd.api.types.infer_dtype(column, skipna=True)
     if kind == "date":
-        return _day_numbers(column), _DATE
+        return _day_numbers(column), _DATE, False
     if kind in ("string", "empty", "boolean", "integer", "floating", "decimal"):
-        return column, _PLAIN
-    return pd.Series([f"{type(v).__name__}:{v}" for v in column], dtype=object), _PLAIN
+        return column, _PLAIN, kind == "string"
+    return pd.Series([f"{type(v).__name__}:{v}" for v in column], dtype=object), _PLAIN, True
 
 
 def _day_numbers(dates: pd.Series) -> pd.Series:

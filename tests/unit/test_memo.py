@@ -49,3 +49,16 @@ def test_column_order_matters():
     frame = pd.DataFrame({"a": ["x", "y"], "b": ["y", "x"]})
     forward = row_hashes(frame, ["a", "b"], KEY).to_numpy()
     assert tuple(forward[0]) != tuple(forward[1])
+
+
+def test_repeated_text_hashes_as_each_row_does_alone():
+    """Long text columns with repeats hash each distinct text once; the result must be
+    the hash every row gets on its own (None, NaN and NA still hash apart)."""
+    cells = ["mmol/L", "g/dL", None, float("nan"), "mmol/L", pd.NA]
+    frame = pd.DataFrame({"unit": pd.Series(cells * 500, dtype=object),
+                          "code": pd.Series(["HB", "PLT", None] * 1000, dtype="string")})
+    together = row_hashes(frame, ["unit", "code"], KEY).to_numpy()
+    for position in range(6):
+        alone = row_hashes(frame.iloc[[position]], ["unit", "code"], KEY).to_numpy()[0]
+        assert tuple(together[position]) == tuple(alone), position
+    assert len({tuple(row) for row in together[:6]}) == 6
