@@ -1,8 +1,10 @@
 """Delimited text (CSV and friends): any encoding, delimiter, decimal mark and quoting.
 
 DuckDB's CSV reader does the parsing (it is the fast path and reports malformed rows
-with their line). It reads UTF-8 only, so files in another encoding (Windows-1252 at
-ROT) are first transcoded, streaming, to a temporary UTF-8 copy.
+with their line), and DuckDB also strips the cells and blanks the missing-value tokens:
+per cell in Python that took most of the read of a wide file. It reads UTF-8 only, so
+files in another encoding (Windows-1252 at ROT) are first transcoded, streaming, to a
+temporary UTF-8 copy.
 """
 
 import codecs
@@ -34,7 +36,7 @@ def read_file(path: Path, options: ReaderOptions) -> pd.DataFrame:
     except (UnicodeDecodeError, duckdb.Error) as error:
         raise DeliveryRejected(f"{path}: unreadable as {options.encoding} delimited text "
                                f"(delimiter {options.delimiter!r}): {error}") from None
-    return _normalise(frame, options)
+    return _normalise(frame)
 
 
 def _transcode(source: Path, target: Path, encoding: str) -> None:
@@ -51,18 +53,42 @@ def _read_utf8(path: Path, original: Path, options: ReaderOptions) -> pd.DataFra
             str(path), header=True, sep=options.delimiter, quotechar=options.quote,
             all_varchar=True,
         )
-        frame = relation.df()
+        columns = {str(name).strip(): name for name in relation.columns}  # last one wins
+        cells = ", ".join(f"{_cleaned(_quoted(name), options.missing)} AS {_quoted(label)}"
+                          for label, name in columns.items())
+        frame = relation.project(cells).df() if columns else relation.df()
     if frame.empty and path.stat().st_size == 0:
         raise DeliveryRejected(f"{original}: the file is empty (no header line)")
     return frame
 
 
-def _normalise(frame: pd.DataFrame, options: ReaderOptions) -> pd.DataFrame:
-    missing = {token.strip() for token in options.missing}
-    cleaned = {}
-    for name in frame.columns:
-        cells = frame[name].astype("string").str.strip()
-        cleaned[str(name).strip()] = cells.mask(cells.isin(missing))
-    result = pd.DataFrame(cleaned)
+# Python's whitespace (what str.strip removes) as a SQL literal: trim() alone strips spaces.
+_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_UNPADDED = "[!-~](.*[!-~])?"  # starts and ends with printable ASCII: nothing to strip
+
+
+def _cleaned(cell: str, missing: list[str]) -> str:
+    """SQL for a cell stripped as ``str.strip`` does, NULL when it is a missing token.
+    Nearly every cell starts and ends with a printable ASCII character and skips the trim."""
+    tokens = ", ".join(sorted(_literal(token.strip()) for token in set(missing)))
+
+    def blanked(text: str) -> str:
+        return f"CASE WHEN {text} IN ({tokens}) THEN NULL ELSE {text} END" if tokens else text
+
+    stripped = f"trim({cell}, {_literal(_WHITESPACE)})"
+    return (f"CASE WHEN {cell} IS NULL THEN NULL WHEN regexp_full_match({cell}, "
+            f"'{_UNPADDED}') THEN {blanked(cell)} ELSE {blanked(stripped)} END")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    result = frame.astype("string")
     result[SOURCE_ROW] = range(2, len(result) + 2)  # line 1 is the header
     return result
