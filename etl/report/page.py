@@ -26,8 +26,8 @@ def swimmer_lanes(episodes: pd.DataFrame, survival: pd.DataFrame, limit: int) ->
     since the patient's first C1D1."""
     first = episodes.groupby(["site", "patient_pseudonym"])["c1d1_date"].transform("min")
     lanes = episodes.assign(first_c1d1=first)
-    salvage = lanes.groupby(["site", "patient_pseudonym"])["phase"].transform(
-        lambda p: (p == "salvage").any())
+    salvage = (lanes["phase"] == "salvage").groupby(
+        [lanes["site"], lanes["patient_pseudonym"]]).transform("any")
     chosen = (lanes.assign(salvage=salvage)
               .sort_values(["salvage", "site", "patient_pseudonym"], ascending=[False, True, True])
               [["site", "patient_pseudonym"]].drop_duplicates().head(limit))
