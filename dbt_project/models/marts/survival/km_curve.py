@@ -1,4 +1,4 @@
-"""Built with lifelines by etl.analysis.survival_tables.km_curves (spec §5, §8); the factors
+"""Built with numpy by etl.analysis.survival_tables.km_curves (spec §5, §8); the factors
 come from the seed survival_factors, the conventions from dbt vars (config in the yml)."""
 
 
