@@ -10,6 +10,7 @@ design, so that read = loaded + skipped + quarantined can be checked per extract
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from etl.canonical import (
@@ -110,17 +111,20 @@ def _unpivot(frame: pd.DataFrame, unpivot: Unpivot, label: str
     else:
         _require(frame, list(unpivot.columns), label, "unpivot.columns")
         cells = {c: (str(spec.key), spec.unit) for c, spec in unpivot.columns.items()}
-    others = frame.drop(columns=list(cells))
-    pieces = []
-    for column, (key, unit) in cells.items():
-        filled = frame[column].notna()
-        piece = others[filled].copy()
-        piece[UNPIVOT_KEY] = key
-        piece[UNPIVOT_VALUE] = frame.loc[filled, column]
-        piece[UNPIVOT_UNIT] = unit
-        piece[SOURCE_COLUMN] = column
-        pieces.append(piece)
-    long = pd.concat(pieces).sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True)
+    filled = [np.flatnonzero(frame[column].notna().to_numpy()) for column in cells]
+    which = np.repeat(np.arange(len(cells)), [len(rows) for rows in filled])
+    rows = np.concatenate(filled) if filled else np.array([], dtype=int)
+    # by source row, then in the order of the wide columns (a stable sort keeps it)
+    order = np.argsort(frame[SOURCE_ROW].to_numpy()[rows], kind="stable")
+    rows, which = rows[order], which[order]
+    specs = list(cells.items())
+    long = frame.drop(columns=list(cells)).iloc[rows].reset_index(drop=True)
+    long[UNPIVOT_KEY] = np.array([key for _, (key, _) in specs], dtype=object)[which]
+    long[UNPIVOT_VALUE] = pd.concat([frame[column].iloc[cell_rows] for column, cell_rows in
+                                     zip(cells, filled, strict=True)],
+                                    ignore_index=True).iloc[order].reset_index(drop=True)
+    long[UNPIVOT_UNIT] = np.array([unit for _, (_, unit) in specs], dtype=object)[which]
+    long[SOURCE_COLUMN] = np.array([column for column, _ in specs], dtype=object)[which]
     long[UNIT_ID] = range(len(long))
     return long, cells
 
