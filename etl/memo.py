@@ -27,6 +27,8 @@ from etl.config import Settings
 
 HASH = ["row_hash_a", "row_hash_b"]
 POSITION = "position"
+_FACTORISE_FROM = 1_000  # rows; a shorter text column is hashed cell by cell
+_SAMPLE = 1_000  # rows sampled to tell a repetitive text column from a mostly distinct one
 _CODE_VERSION = "1"  # bump when the meaning of a stored outcome changes
 
 
@@ -99,10 +101,6 @@ def _hash_repeated(values: pd.Series, codes: np.ndarray, uniques: pd.Series,
     if not known.all():
         hashed[~known] = _hash(values.iloc[np.flatnonzero(~known)], hash_key)
     return hashed
-
-
-_FACTORISE_FROM = 1_000  # rows; below this a column is hashed directly
-_SAMPLE = 1_000  # rows sampled to tell a repetitive column from a mostly distinct one
 
 
 _DATE = np.uint64(0x9E3779B97F4A7C15)  # marks day numbers apart from plain integers

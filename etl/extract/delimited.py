@@ -62,8 +62,10 @@ def _read_utf8(path: Path, original: Path, options: ReaderOptions) -> pd.DataFra
     return frame
 
 
-# Python's whitespace (what str.strip removes) as a SQL literal: trim() alone strips spaces.
-_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+# Python's whitespace, what str.strip removes (a test checks it against str.isspace), for
+# DuckDB's trim(), which alone strips spaces only.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _UNPADDED = "[!-~](.*[!-~])?"  # starts and ends with printable ASCII: nothing to strip
 
 
@@ -75,7 +77,7 @@ def _cleaned(cell: str, missing: list[str]) -> str:
     def blanked(text: str) -> str:
         return f"CASE WHEN {text} IN ({tokens}) THEN NULL ELSE {text} END" if tokens else text
 
-    stripped = f"trim({cell}, {_literal(_WHITESPACE)})"
+    stripped = f"trim({cell}, {_literal(WHITESPACE)})"
     return (f"CASE WHEN {cell} IS NULL THEN NULL WHEN regexp_full_match({cell}, "
             f"'{_UNPADDED}') THEN {blanked(cell)} ELSE {blanked(stripped)} END")
 

@@ -113,7 +113,7 @@ def _unpivot(frame: pd.DataFrame, unpivot: Unpivot, label: str
         cells = {c: (str(spec.key), spec.unit) for c, spec in unpivot.columns.items()}
     filled = [np.flatnonzero(frame[column].notna().to_numpy()) for column in cells]
     which = np.repeat(np.arange(len(cells)), [len(rows) for rows in filled])
-    rows = np.concatenate(filled) if filled else np.array([], dtype=int)
+    rows = np.concatenate(filled)  # a mapping's unpivot names at least one column
     # by source row, then in the order of the wide columns (a stable sort keeps it)
     order = np.argsort(frame[SOURCE_ROW].to_numpy()[rows], kind="stable")
     rows, which = rows[order], which[order]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from etl.canonical import SOURCE_ROW
-from etl.extract.delimited import read_file
+from etl.extract.delimited import WHITESPACE, read_file
 from etl.mapping import ReaderOptions
 
 CELLS = ["a", " a ", "\u00a0b\u3000", "\x1cc\x1f", "NB", " NB\t", "", "é ", "x y",
@@ -35,3 +35,7 @@ def test_cells_are_stripped_like_python_and_missing_tokens_blanked(tmp_path: Pat
     assert [None if pd.isna(v) else v for v in frame["value"]] == [
         None if v is pd.NA else v for v in expected]
     assert list(frame[SOURCE_ROW]) == list(range(2, len(CELLS) + 2))  # line 1: header
+
+
+def test_the_whitespace_stripped_is_pythons():
+    assert set(WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
