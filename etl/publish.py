@@ -22,15 +22,12 @@ from etl.crashpoints import maybe_crash
 from etl.db import transaction
 from etl.errors import PrrtError
 from etl.runs import utc_now
+from etl.sql import identifier, literal
 
 PUBLISHED_SCHEMAS = ("marts", "codes", "analytics")
 ANALYTICS = "analytics"
 PARQUET_DIR = "parquet"
 DOCS_DIR = "docs"
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def write_release(connection: Connection, settings: Settings, run_id: str,
@@ -43,7 +40,7 @@ def write_release(connection: Connection, settings: Settings, run_id: str,
     partial.mkdir()
     release_file = partial / WAREHOUSE_FILE
     sql = connection.exec_driver_sql
-    sql(f"ATTACH {_quote(str(release_file))} AS release")
+    sql(f"ATTACH {literal(str(release_file))} AS release")
     try:
         for schema in PUBLISHED_SCHEMAS:
             sql(f"CREATE SCHEMA release.{schema}")
@@ -55,7 +52,7 @@ def write_release(connection: Connection, settings: Settings, run_id: str,
             for table, comment in tables:
                 sql(f"CREATE TABLE release.{schema}.{table} AS SELECT * FROM {schema}.{table}")
                 if comment:
-                    sql(f"COMMENT ON TABLE release.{schema}.{table} IS {_quote(comment)}")
+                    sql(f"COMMENT ON TABLE release.{schema}.{table} IS {literal(comment)}")
                 _copy_column_comments(connection, schema, table)
         _copy_views(connection, ANALYTICS)
         sql("CREATE TABLE release.main.release_info AS SELECT ? AS run_id, ? AS published_at",
@@ -86,7 +83,7 @@ def _copy_views(connection: Connection, schema: str) -> None:
         sql(f"USE {build}")
     for view, _, comment in views:
         if comment:
-            sql(f"COMMENT ON VIEW release.{schema}.{view} IS {_quote(comment)}")
+            sql(f"COMMENT ON VIEW release.{schema}.{view} IS {literal(comment)}")
         _copy_column_comments(connection, schema, view)
 
 
@@ -98,7 +95,7 @@ def _export_parquet(connection: Connection, schema: str, folder: Path) -> None:
         "schema_name = ? UNION SELECT view_name FROM duckdb_views() WHERE database_name = "
         "'release' AND schema_name = ? ORDER BY 1", (schema, schema)).scalars().all()
     for name in names:
-        target = _quote(str(folder / f"{name}.parquet"))
+        target = literal(str(folder / f"{name}.parquet"))
         connection.exec_driver_sql(
             f"COPY (SELECT * FROM release.{schema}.{name}) TO {target} (FORMAT parquet)")
 
@@ -111,7 +108,7 @@ def _copy_column_comments(connection: Connection, schema: str, table: str) -> No
     ).fetchall()
     for column, comment in columns:
         connection.exec_driver_sql(
-            f'COMMENT ON COLUMN release.{schema}.{table}."{column}" IS {_quote(comment)}'
+            f'COMMENT ON COLUMN release.{schema}.{table}.{identifier(column)} IS {literal(comment)}'
         )
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from etl.canonical import SOURCE_ROW
 from etl.errors import DeliveryRejected
 from etl.mapping import ReaderOptions
+from etl.sql import identifier, literal
 
 CHUNK = 1 << 20
 
@@ -54,7 +55,7 @@ def _read_utf8(path: Path, original: Path, options: ReaderOptions) -> pd.DataFra
             all_varchar=True,
         )
         columns = {str(name).strip(): name for name in relation.columns}  # last one wins
-        cells = ", ".join(f"{_cleaned(_quoted(name), options.missing)} AS {_quoted(label)}"
+        cells = ", ".join(f"{_cleaned(identifier(name), options.missing)} AS {identifier(label)}"
                           for label, name in columns.items())
         frame = relation.project(cells).df() if columns else relation.df()
     if frame.empty and path.stat().st_size == 0:
@@ -72,22 +73,14 @@ _UNPADDED = "[!-~](.*[!-~])?"  # starts and ends with printable ASCII: nothing t
 def _cleaned(cell: str, missing: list[str]) -> str:
     """SQL for a cell stripped as ``str.strip`` does, NULL when it is a missing token.
     Nearly every cell starts and ends with a printable ASCII character and skips the trim."""
-    tokens = ", ".join(sorted(_literal(token.strip()) for token in set(missing)))
+    tokens = ", ".join(sorted(literal(token.strip()) for token in set(missing)))
 
     def blanked(text: str) -> str:
         return f"CASE WHEN {text} IN ({tokens}) THEN NULL ELSE {text} END" if tokens else text
 
-    stripped = f"trim({cell}, {_literal(WHITESPACE)})"
+    stripped = f"trim({cell}, {literal(WHITESPACE)})"
     return (f"CASE WHEN {cell} IS NULL THEN NULL WHEN regexp_full_match({cell}, "
             f"'{_UNPADDED}') THEN {blanked(cell)} ELSE {blanked(stripped)} END")
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
