@@ -26,7 +26,15 @@ from etl.canonical import (
 )
 from etl.config import REPO_DIR, Settings
 from etl.mapping import Extract, LoadedMapping
-from etl.memo import POSITION, RowMemo, files_digest, fingerprint, recall, row_hashes
+from etl.memo import (
+    POSITION,
+    PreparedMemo,
+    RowMemo,
+    files_digest,
+    fingerprint,
+    recall,
+    row_hashes,
+)
 
 STEP = "mapping"
 
@@ -51,6 +59,7 @@ class RememberedMapping:
         self._rules = fingerprint(loaded.sha256, files_digest(rule_files()),
                                   fingerprint(key), pd.__version__)
         self._pending: list[tuple[RowMemo, pd.DataFrame]] = []
+        self._prepared: list[PreparedMemo] = []
         self.recalled = 0
         self.mapped = 0
 
@@ -88,9 +97,23 @@ class RememberedMapping:
                 [clean, rows.drop(columns=[SOURCE_ROW, UNIT_ID])], axis=1)))
         return MappedExtract(rows=rows, issues=fresh.issues)
 
-    def remember(self) -> None:
-        """Store tonight's clean units for the next delivery of the centre."""
-        for memo, remembered in self._pending:
-            memo.save(remembered, {"export_date": self._today.isoformat()})
+    def prepare(self) -> None:
+        """Write tonight's clean units beside the memo (in the extract worker), so that
+        ``remember`` only has to put them in place."""
+        note = {"export_date": self._today.isoformat()}
+        self._prepared += [memo.prepare(rows, note) for memo, rows in self._pending]
         self._pending.clear()
 
+    def remember(self) -> None:
+        """Store tonight's clean units for the next delivery of the centre."""
+        self.prepare()
+        for prepared in self._prepared:
+            prepared.commit()
+        self._prepared.clear()
+
+    def forget(self) -> None:
+        """The delivery was not loaded: throw away what was prepared for the memo."""
+        for prepared in self._prepared:
+            prepared.discard()
+        self._prepared.clear()
+        self._pending.clear()

@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import json
 import os
+import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -170,16 +172,42 @@ class RowMemo:
         return frame.astype(meta["dtypes"]), meta.get("note", {})
 
     def save(self, frame: pd.DataFrame, note: dict | None = None) -> None:
-        """Replace the stored outcomes (hash columns + payload), each file atomically;
-        the fingerprint is written last, so a half-written pair is never trusted."""
+        """Replace the stored outcomes (hash columns + payload) at once."""
+        self.prepare(frame, note).commit()
+
+    def prepare(self, frame: pd.DataFrame, note: dict | None = None) -> "PreparedMemo":
+        """Write the outcomes beside the memo, not yet trusted: :meth:`PreparedMemo.commit`
+        puts them in place once the delivery they come from is loaded. Preparing is the
+        costly half, so it can run in the extract worker. One delivery per centre is
+        prepared at a time (``etl.extract_ahead``), so files left beside the memo are
+        from a night that died: they are removed."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.meta_path.unlink(missing_ok=True)
         unique = frame.drop_duplicates(subset=HASH)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        unique.to_parquet(temporary, index=False)
-        os.replace(temporary, self.path)
+        for left in self.path.parent.glob(f"{self.path.name}.*.prepared"):
+            left.unlink()  # left by a night that died before loading its delivery
+        prepared = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}.prepared")
+        unique.to_parquet(prepared, index=False)
         meta = {"fingerprint": self.fingerprint, "note": note or {},
                 "dtypes": {column: str(dtype) for column, dtype in unique.dtypes.items()}}
-        temporary = self.meta_path.with_name(self.meta_path.name + ".tmp")
-        temporary.write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(temporary, self.meta_path)
+        return PreparedMemo(self, prepared, meta)
+
+
+@dataclass(frozen=True)
+class PreparedMemo:
+    """Outcomes written beside a memo, to replace it (``commit``) or be thrown away."""
+
+    memo: RowMemo
+    prepared: Path
+    meta: dict
+
+    def commit(self) -> None:
+        """Replace the memo, each file atomically; the fingerprint is written last, so a
+        half-written pair is never trusted."""
+        self.memo.meta_path.unlink(missing_ok=True)
+        os.replace(self.prepared, self.memo.path)
+        temporary = self.memo.meta_path.with_name(self.memo.meta_path.name + ".tmp")
+        temporary.write_text(json.dumps(self.meta), encoding="utf-8")
+        os.replace(temporary, self.memo.meta_path)
+
+    def discard(self) -> None:
+        self.prepared.unlink(missing_ok=True)

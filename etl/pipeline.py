@@ -18,18 +18,16 @@ from etl import publish as publishing
 from etl.config import Settings
 from etl.crashpoints import maybe_crash
 from etl.errors import DeliveryRejected
+from etl.extract_ahead import Ahead, extracts_ahead
 from etl.inbox import Delivery, discover
 from etl.load import (
     DeliveryReport,
     already_loaded,
-    export_day,
-    extract_delivery,
     record_rejection,
     register_site,
     write_delivery,
 )
 from etl.mapping import LoadedMapping, load_all_mappings
-from etl.mapping_memo import RememberedMapping
 from etl.report import write_report
 from etl.runs import finish_run, start_run, utc_now
 from etl.stages import stage
@@ -75,23 +73,26 @@ class Loader:
         for entry in unclaimed:
             say(f"! {entry.name}: no centre mapping claims this inbox entry; left untouched")
         say(f"{len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'} in {inbox}")
-        reports = [self._load_one(mappings[delivery.site], delivery) for delivery in deliveries]
+        reports = [self._load_one(mappings[ahead.delivery.site], ahead) for ahead in
+                   extracts_ahead(deliveries, self._wanted, self.settings, mappings, self.key)]
         if self._gate is not None:
             with stage("gate_one"):
                 self._gate.build_docs()
         return reports
 
-    def _load_one(self, loaded: LoadedMapping, delivery: Delivery) -> DeliveryReport:
-        connection = self.connection
-        if already_loaded(connection, delivery):
+    def _wanted(self, delivery: Delivery) -> bool:
+        return not already_loaded(self.connection, delivery)
+
+    def _load_one(self, loaded: LoadedMapping, ahead: Ahead) -> DeliveryReport:
+        connection, delivery = self.connection, ahead.delivery
+        if ahead.future is None or already_loaded(connection, delivery):
             say(f"= {delivery.name}: already loaded (same content), skipped")
             return DeliveryReport(delivery=delivery, status="skipped")
         register_site(connection, loaded, utc_now())
         say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
-        mapper = RememberedMapping(self.settings, loaded, self.key, export_day(delivery))
         try:
-            with stage("extract"):
-                extracted = extract_delivery(loaded, delivery, self.key, mapper)
+            with stage("extract_wait"):
+                extracted, mapper = ahead.result()
         except DeliveryRejected as rejection:
             say(f"x {delivery.name}: REJECTED: {rejection}")
             return record_rejection(connection, self.run_id, delivery, str(rejection),
@@ -109,6 +110,7 @@ class Loader:
             message = ("critical quality expectation(s) failed: "
                        + checked.describe(checked.critical_failures))
             say(f"x {delivery.name}: REJECTED by gate 1: {message}")
+            mapper.forget()
             return record_rejection(connection, self.run_id, delivery, message, utc_now(),
                                     audit)
         say(f"  gate 1 passed ({len(checked.results)} expectations, "

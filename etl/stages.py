@@ -1,9 +1,15 @@
 """Wall and CPU time per pipeline stage, for the benchmarks (``prrt bench``).
 
-The pipeline marks its stages (extract, gate_one, raw_write, remember, dbt_build, docs, gate_two,
-publish) with :func:`stage`. With ``PRRT_STAGE_TIMINGS=<file>`` in the environment the
-totals of a process are written there as JSON when it ends; without it, marking costs two
-clock reads. CPU time includes finished child processes (dbt runs as one).
+The pipeline marks its stages (extract, extract_wait, gate_one, raw_write, remember,
+dbt_build, docs, gate_two, publish) with :func:`stage`. With ``PRRT_STAGE_TIMINGS=<file>``
+in the environment the totals of a process are written there as JSON when it ends;
+without it, marking costs two clock reads. CPU time includes finished child processes
+(dbt runs as one).
+
+Extracts run in a worker process alongside the previous delivery's gate and write
+(``etl.extract_ahead``), which times them itself and hands the times back (:func:`record`):
+the stages overlap, so their wall times add up to more than the night. ``extract_wait``
+is the time the main process waited for an extract.
 """
 
 import atexit
@@ -21,7 +27,7 @@ TIMINGS_VARIABLE = "PRRT_STAGE_TIMINGS"
 _totals: dict[str, dict[str, float]] = defaultdict(lambda: {"wall_s": 0.0, "cpu_s": 0.0})
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -30,12 +36,17 @@ def _cpu_seconds() -> float:
 @contextmanager
 def stage(name: str) -> Iterator[None]:
     """Add the wall and CPU time of the ``with`` block to stage ``name``."""
-    wall, cpu = time.perf_counter(), _cpu_seconds()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     try:
         yield
     finally:
-        _totals[name]["wall_s"] += time.perf_counter() - wall
-        _totals[name]["cpu_s"] += _cpu_seconds() - cpu
+        record(name, time.perf_counter() - wall, cpu_seconds() - cpu)
+
+
+def record(name: str, wall_s: float, cpu_s: float) -> None:
+    """Add time measured elsewhere (in the extract worker) to stage ``name``."""
+    _totals[name]["wall_s"] += wall_s
+    _totals[name]["cpu_s"] += cpu_s
 
 
 def _write() -> None:

@@ -82,3 +82,40 @@ def test_another_pseudonym_key_forgets_everything(settings):
     other = RememberedMapping(settings, mappings["ROT"], b"another key", export_day(delivery))
     extract_delivery(mappings["ROT"], delivery, b"another key", other)
     assert other.recalled == 0
+
+
+def test_prepared_memory_counts_only_once_remembered(settings):
+    write_deliveries(settings.inbox, 10, 3, ["ROT"], EXPORT)
+    mappings = load_all_mappings(settings)
+    [delivery], _ = discover(settings.inbox, mappings)
+
+    def mapper_after_extract():
+        mapper = RememberedMapping(settings, mappings["ROT"], KEY, export_day(delivery))
+        extract_delivery(mappings["ROT"], delivery, KEY, mapper)
+        return mapper
+
+    rejected = mapper_after_extract()
+    rejected.prepare()  # as the extract worker does
+    assert mapper_after_extract().recalled == 0  # prepared, not yet in place
+    rejected.forget()  # its delivery was not loaded
+    memo_files = sorted(p.name for p in (settings.build_dir / "memo").rglob("*.*"))
+    assert not [name for name in memo_files if name.endswith(".prepared")]
+    loaded = mapper_after_extract()
+    assert loaded.recalled == 0
+    loaded.prepare()
+    loaded.remember()
+    again = mapper_after_extract()
+    assert again.mapped == 0 and again.recalled == loaded.mapped > 0
+
+
+def test_a_centres_second_delivery_of_a_night_recalls_its_first(settings, capsys):
+    write_deliveries(settings.inbox, 20, 5, ["ROT", "TRL"], EXPORT, night=1)
+    write_deliveries(settings.inbox, 20, 5, ["ROT"], EXPORT, night=2)
+    reports = load(settings)
+    assert [(r.delivery.site, r.status) for r in reports] == [
+        ("ROT", "loaded"), ("ROT", "loaded"), ("TRL", "loaded")]
+    lines = [line for line in capsys.readouterr().err.splitlines() if "units mapped" in line]
+    counts = [line.split() for line in lines]  # "mapping: M units mapped, R recalled ..."
+    mapped, recalled = [int(c[1]) for c in counts], [int(c[4]) for c in counts]
+    assert recalled[0] == 0 and recalled[2] == 0  # the first night of each centre
+    assert recalled[1] > 0.5 * (mapped[1] + recalled[1])  # ROT's second export

@@ -1,0 +1,118 @@
+"""Extract the next delivery while the current one is gated and written.
+
+A night loads its deliveries one after the other, and each has two halves of about the
+same cost: the extract (read and map the files, and prepare the mapping memo; no
+database) and gate 1 plus the raw write (Great Expectations, DuckDB). Both halves are
+mostly Python holding the GIL, so a thread does not help; a worker process running the
+next delivery's extract while the main process gates and writes the current one keeps
+both cores of a small server busy. The extracted frames come back pickled; that copy
+costs far less than the extract it overlaps.
+
+Only the extract runs ahead, never more than one delivery, so at most two deliveries'
+frames are in memory. A centre's second delivery in one night waits until its first is
+loaded: it recalls (``etl.mapping_memo``) what the first one remembers. Everything that
+touches the warehouse stays in the main process, in delivery order: whether a delivery
+was already loaded is asked again before its extract is used, so a delivery identical to
+one loaded just before it is skipped as it would be without the worker.
+"""
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from etl.config import Settings
+from etl.inbox import Delivery
+from etl.load import Extracted, export_day, extract_delivery
+from etl.mapping import LoadedMapping
+from etl.mapping_memo import RememberedMapping
+from etl.stages import TIMINGS_VARIABLE, cpu_seconds, record
+
+PARENT_CHECK_S = 0.5
+
+
+@dataclass
+class Extraction:
+    """What the worker hands back: the delivery's frames, its prepared mapping memo and
+    the wall and CPU seconds the extract took in the worker."""
+
+    extracted: Extracted
+    mapper: RememberedMapping
+    wall_s: float
+    cpu_s: float
+
+
+@dataclass
+class Ahead:
+    """One delivery and its extract, running or done; ``result`` waits for it and
+    raises what the extract raised (a rejection)."""
+
+    delivery: Delivery
+    future: Future | None
+
+    def result(self) -> tuple[Extracted, RememberedMapping]:
+        assert self.future is not None, "a skipped delivery has no extract"
+        extraction: Extraction = self.future.result()
+        record("extract", extraction.wall_s, extraction.cpu_s)
+        return extraction.extracted, extraction.mapper
+
+
+def extract(settings: Settings, loaded: LoadedMapping, key: bytes,
+            delivery: Delivery) -> Extraction:
+    """Read and map one delivery and prepare its memo (runs in the worker)."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    mapper = RememberedMapping(settings, loaded, key, export_day(delivery))
+    extracted = extract_delivery(loaded, delivery, key, mapper)
+    mapper.prepare()
+    return Extraction(extracted, mapper, time.perf_counter() - wall, cpu_seconds() - cpu)
+
+
+def _worker_started(night: int) -> None:
+    os.environ.pop(TIMINGS_VARIABLE, None)  # the main process writes the stage times
+    threading.Thread(target=_end_with, args=(night,), daemon=True).start()
+
+
+def _end_with(night: int) -> None:
+    """A night killed outright (``kill -9``) cannot stop its worker, which would wait for
+    work forever and hold the night's output open: the worker ends itself once its
+    parent is gone."""
+    while os.getppid() == night:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool],
+                   settings: Settings, mappings: dict[str, LoadedMapping],
+                   key: bytes) -> Iterator[Ahead]:
+    """Yield each delivery in order with its extract, the next one already running.
+
+    ``wanted`` (asked in the main process, before an extract starts) says whether a
+    delivery needs loading; an unwanted delivery is yielded with no extract."""
+    worker = ProcessPoolExecutor(max_workers=1, initializer=_worker_started,
+                                 initargs=(os.getpid(),),
+                                 mp_context=multiprocessing.get_context("spawn"))
+
+    def start(delivery: Delivery) -> Ahead:
+        return Ahead(delivery, worker.submit(extract, settings, mappings[delivery.site], key,
+                                             delivery) if wanted(delivery) else None)
+
+    upcoming = None
+    try:
+        upcoming = start(deliveries[0]) if deliveries else None
+        for position in range(len(deliveries)):
+            current, following = upcoming, deliveries[position + 1:position + 2]
+            if following and following[0].site != current.delivery.site:
+                upcoming = start(following[0])  # queued behind the current extract
+                yield current
+            else:  # the centre's next delivery recalls what this one will remember
+                yield current
+                upcoming = start(following[0]) if following else None
+    finally:  # a night that stops early does not wait for extracts it will not use
+        worker.shutdown(wait=True, cancel_futures=True)
+        unused = upcoming.future if upcoming is not None else None
+        if unused is not None and unused.done() and not unused.cancelled() \
+                and unused.exception() is None:
+            unused.result().mapper.forget()
