@@ -317,11 +317,12 @@ def synth(
                          "synthetic writer: BBK, IOW, ROT, TRL).")] = None,
     export_date: Annotated[str, typer.Option(
         help="Export date of night 1, YYYY-MM-DD (default today).")] = "",
-    night: Annotated[int, typer.Option(
-        help="Which night to write: 1 is the export on --export-date; night n is "
-             "--interval-days per night later, same cohort, with more follow-up, ~1 % of "
-             "lab values and activities corrected and ~1 % of patients withdrawn.",
-        min=1)] = 1,
+    night: Annotated[list[int] | None, typer.Option(
+        help="Which night to write: 1 (the default) is the export on --export-date; night "
+             "n is --interval-days per night later, same cohort, with more follow-up, ~1 % "
+             "of lab values and activities corrected and ~1 % of patients withdrawn. Repeat "
+             "for several nights: the cohort is drawn once, and night n goes into "
+             "<--out>/night<n>.")] = None,
     interval_days: Annotated[int, typer.Option(
         help=f"Days between nights: {NIGHT_INTERVAL.days} shows follow-up growing (the "
              "demo); 1 is what a nightly schedule sees.", min=1)] = NIGHT_INTERVAL.days,
@@ -335,12 +336,16 @@ def synth(
     Example: prrt synth --out data/inbox --patients 200 --export-date 2024-06-01, then the
     same with --night 2 for the next delivery of the same cohort.
     """
-    from etl.synth import WRITERS, write_deliveries
+    from etl.synth import WRITERS, write_nights
 
+    nights = sorted(set(night or [1]))
+    if nights[0] < 1:
+        raise ConfigurationError(f"--night must be 1 or later, got {nights[0]}")
     when = export_date or date.today().isoformat()
-    written = write_deliveries(out_dir, patients, seed, centre or sorted(WRITERS), when,
-                               night=night, faults=faults,
-                               interval=timedelta(days=interval_days))
+    outs = ({nights[0]: out_dir} if len(nights) == 1
+            else {n: out_dir / f"night{n}" for n in nights})
+    written = write_nights(outs, patients, seed, centre or sorted(WRITERS), when,
+                           faults=faults, interval=timedelta(days=interval_days))
     for delivery in written:
         err.print(f"wrote {delivery.path}")
         for fault in delivery.faults:

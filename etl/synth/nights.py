@@ -13,6 +13,7 @@ returned says which table and reason code each should produce.
 """
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -48,13 +49,24 @@ def night_truth(centre: str, patients: int, seed: int, base_date: str, night: in
                 ) -> tuple[dict[str, pd.DataFrame], date, list[Fault]]:
     """The truth tables a centre's export shows on ``night``, and any planted faults;
     ``interval`` apart per night (91 days for the demo, 1 day for a nightly schedule)."""
-    cohort = draw_cohort(patients, centre_seed(seed, centre), base_date)
-    when = export_date_of(base_date, night, interval)
-    tables = truth_tables(cohort, when)
-    for later_night in range(2, night + 1):
-        tables = _changes(tables, later_night)
-    planted = _plant_faults(centre, tables, when) if faults else []
+    [(_, tables, when, planted)] = nights_truth(centre, patients, seed, base_date, [night],
+                                                faults, interval)
     return tables, when, planted
+
+
+def nights_truth(centre: str, patients: int, seed: int, base_date: str, nights: list[int],
+                 faults: bool, interval: timedelta = NIGHT_INTERVAL
+                 ) -> Iterator[tuple[int, dict[str, pd.DataFrame], date, list[Fault]]]:
+    """``night_truth`` for several nights of one cohort, drawn once (the draw is a good
+    part of the cost)."""
+    cohort = draw_cohort(patients, centre_seed(seed, centre), base_date)
+    for night in nights:
+        when = export_date_of(base_date, night, interval)
+        tables = truth_tables(cohort, when)
+        for later_night in range(2, night + 1):
+            tables = _changes(tables, later_night)
+        planted = _plant_faults(centre, tables, when) if faults else []
+        yield night, tables, when, planted
 
 
 def _picked(frame: pd.DataFrame, columns: list[str], salt: str, per: int) -> pd.Series:
