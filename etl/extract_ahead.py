@@ -13,7 +13,9 @@ frames are in memory. A centre's second delivery in one night waits until its fi
 loaded: it recalls (``etl.mapping_memo``) what the first one remembers. Everything that
 touches the warehouse stays in the main process, in delivery order: whether a delivery
 was already loaded is asked again before its extract is used, so a delivery identical to
-one loaded just before it is skipped as it would be without the worker.
+one loaded just before it is skipped as it would be without the worker. A night with a
+single delivery extracts it in the main process: there is nothing to overlap, and
+starting a worker costs a few seconds.
 """
 
 import multiprocessing
@@ -70,6 +72,16 @@ def extract(settings: Settings, loaded: LoadedMapping, key: bytes,
     return Extraction(extracted, mapper, time.perf_counter() - wall, cpu_seconds() - cpu)
 
 
+def _here(function: Callable[..., Extraction], *arguments: object) -> Future:
+    """``function(*arguments)`` run in this process, as a finished future."""
+    done: Future = Future()
+    try:
+        done.set_result(function(*arguments))
+    except Exception as error:  # handed to whoever asks for the result, as from a worker
+        done.set_exception(error)
+    return done
+
+
 def _worker_started(night: int) -> None:
     os.environ.pop(TIMINGS_VARIABLE, None)  # the main process writes the stage times
     threading.Thread(target=_end_with, args=(night,), daemon=True).start()
@@ -99,6 +111,11 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
         return Ahead(delivery, worker.submit(extract, settings, mappings[delivery.site], key,
                                              delivery) if wanted(delivery) else None)
 
+    if len(deliveries) < 2:  # nothing to overlap: extract here, without starting a worker
+        for delivery in deliveries:
+            yield Ahead(delivery, _here(extract, settings, mappings[delivery.site], key,
+                                        delivery) if wanted(delivery) else None)
+        return
     upcoming = None
     try:
         upcoming = start(deliveries[0]) if deliveries else None
