@@ -18,6 +18,7 @@ single delivery extracts it in the main process: there is nothing to overlap, an
 starting a worker costs a few seconds.
 """
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -27,6 +28,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from etl.config import Settings
+from etl.errors import PrrtError
 from etl.inbox import Delivery
 from etl.load import Extracted, export_day, extract_delivery
 from etl.mapping import LoadedMapping
@@ -61,6 +63,13 @@ class Ahead:
         record("extract", extraction.wall_s, extraction.cpu_s)
         return extraction.extracted, extraction.mapper
 
+    def discard(self) -> None:
+        """The delivery turned out to be loaded already: drop its extract and memo."""
+        if self.future is None or self.future.cancel():
+            return
+        with contextlib.suppress(PrrtError):  # a rejected extract prepared nothing
+            self.future.result().mapper.forget()
+
 
 def extract(settings: Settings, loaded: LoadedMapping, key: bytes,
             delivery: Delivery) -> Extraction:
@@ -82,16 +91,16 @@ def _here(function: Callable[..., Extraction], *arguments: object) -> Future:
     return done
 
 
-def _worker_started(night: int) -> None:
+def _worker_started(parent: int) -> None:
     os.environ.pop(TIMINGS_VARIABLE, None)  # the main process writes the stage times
-    threading.Thread(target=_end_with, args=(night,), daemon=True).start()
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
 
 
-def _end_with(night: int) -> None:
+def _end_with(parent: int) -> None:
     """A night killed outright (``kill -9``) cannot stop its worker, which would wait for
     work forever and hold the night's output open: the worker ends itself once its
     parent is gone."""
-    while os.getppid() == night:
+    while os.getppid() == parent:
         time.sleep(PARENT_CHECK_S)
     os._exit(1)
 
@@ -103,6 +112,11 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
 
     ``wanted`` (asked in the main process, before an extract starts) says whether a
     delivery needs loading; an unwanted delivery is yielded with no extract."""
+    if len(deliveries) < 2:  # nothing to overlap: extract here, without starting a worker
+        for delivery in deliveries:
+            yield Ahead(delivery, _here(extract, settings, mappings[delivery.site], key,
+                                        delivery) if wanted(delivery) else None)
+        return
     worker = ProcessPoolExecutor(max_workers=1, initializer=_worker_started,
                                  initargs=(os.getpid(),),
                                  mp_context=multiprocessing.get_context("spawn"))
@@ -111,14 +125,9 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
         return Ahead(delivery, worker.submit(extract, settings, mappings[delivery.site], key,
                                              delivery) if wanted(delivery) else None)
 
-    if len(deliveries) < 2:  # nothing to overlap: extract here, without starting a worker
-        for delivery in deliveries:
-            yield Ahead(delivery, _here(extract, settings, mappings[delivery.site], key,
-                                        delivery) if wanted(delivery) else None)
-        return
-    upcoming = None
+    upcoming: Ahead | None = None
     try:
-        upcoming = start(deliveries[0]) if deliveries else None
+        upcoming = start(deliveries[0])
         for position in range(len(deliveries)):
             current, following = upcoming, deliveries[position + 1:position + 2]
             if following and following[0].site != current.delivery.site:
@@ -129,7 +138,5 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
                 upcoming = start(following[0]) if following else None
     finally:  # a night that stops early does not wait for extracts it will not use
         worker.shutdown(wait=True, cancel_futures=True)
-        unused = upcoming.future if upcoming is not None else None
-        if unused is not None and unused.done() and not unused.cancelled() \
-                and unused.exception() is None:
-            unused.result().mapper.forget()
+        if upcoming is not None:
+            upcoming.discard()

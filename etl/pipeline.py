@@ -86,6 +86,7 @@ class Loader:
     def _load_one(self, loaded: LoadedMapping, ahead: Ahead) -> DeliveryReport:
         connection, delivery = self.connection, ahead.delivery
         if ahead.future is None or already_loaded(connection, delivery):
+            ahead.discard()
             say(f"= {delivery.name}: already loaded (same content), skipped")
             return DeliveryReport(delivery=delivery, status="skipped")
         register_site(connection, loaded, utc_now())
