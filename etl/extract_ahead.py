@@ -6,7 +6,9 @@ database) and gate 1 plus the raw write (Great Expectations, DuckDB). Both halve
 mostly Python holding the GIL, so a thread does not help; a worker process running the
 next delivery's extract while the main process gates and writes the current one keeps
 both cores of a small server busy. The extracted frames come back pickled; that copy
-costs far less than the extract it overlaps.
+costs far less than the extract it overlaps. Each extract gets a fresh worker (started
+while the one before is still being gated), so the memory an extract used goes back to
+the system at once instead of staying with an idle process for the rest of the night.
 
 Only the extract runs ahead, never more than one delivery, so at most two deliveries'
 frames are in memory. A centre's second delivery in one night waits until its first is
@@ -118,7 +120,7 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
                                         delivery) if wanted(delivery) else None)
         return
     worker = ProcessPoolExecutor(max_workers=1, initializer=_worker_started,
-                                 initargs=(os.getpid(),),
+                                 initargs=(os.getpid(),), max_tasks_per_child=1,
                                  mp_context=multiprocessing.get_context("spawn"))
 
     def start(delivery: Delivery) -> Ahead:
