@@ -30,7 +30,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from etl.config import Settings
-from etl.errors import PrrtError
 from etl.inbox import Delivery
 from etl.load import Extracted, export_day, extract_delivery
 from etl.mapping import LoadedMapping
@@ -66,11 +65,12 @@ class Ahead:
         return extraction.extracted, extraction.mapper
 
     def discard(self) -> None:
-        """The delivery turned out to be loaded already: drop its extract and memo."""
+        """The delivery turned out to be loaded already, or the night stopped before it:
+        drop its extract and what it prepared for the memo."""
         if self.future is None or self.future.cancel():
             return
-        with contextlib.suppress(PrrtError):  # a rejected extract prepared nothing
-            self.future.result().mapper.forget()
+        with contextlib.suppress(Exception):  # a failed extract prepared nothing, and
+            self.future.result().mapper.forget()  # its failure no longer matters
 
 
 def extract(settings: Settings, loaded: LoadedMapping, key: bytes,
