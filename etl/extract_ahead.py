@@ -6,9 +6,9 @@ database) and gate 1 plus the raw write (Great Expectations, DuckDB). Both halve
 mostly Python holding the GIL, so a thread does not help; a worker process running the
 next delivery's extract while the main process gates and writes the current one keeps
 both cores of a small server busy. The extracted frames come back pickled; that copy
-costs far less than the extract it overlaps. Each extract gets a fresh worker (started
-while the one before is still being gated), so the memory an extract used goes back to
-the system at once instead of staying with an idle process for the rest of the night.
+costs far less than the extract it overlaps. The worker stops as soon as the last
+extract is handed over, so the memory it kept does not stay with an idle process while
+the last deliveries are gated and written.
 
 Only the extract runs ahead, never more than one delivery, so at most two deliveries'
 frames are in memory. A centre's second delivery in one night waits until its first is
@@ -57,10 +57,13 @@ class Ahead:
 
     delivery: Delivery
     future: Future | None
+    then: Callable[[], None] | None = None  # once the result is in (stop the worker)
 
     def result(self) -> tuple[Extracted, RememberedMapping]:
         assert self.future is not None, "a skipped delivery has no extract"
         extraction: Extraction = self.future.result()
+        if self.then is not None:
+            self.then()
         record("extract", extraction.wall_s, extraction.cpu_s)
         return extraction.extracted, extraction.mapper
 
@@ -120,12 +123,14 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
                                         delivery) if wanted(delivery) else None)
         return
     worker = ProcessPoolExecutor(max_workers=1, initializer=_worker_started,
-                                 initargs=(os.getpid(),), max_tasks_per_child=1,
+                                 initargs=(os.getpid(),),
                                  mp_context=multiprocessing.get_context("spawn"))
 
     def start(delivery: Delivery) -> Ahead:
+        last = delivery is deliveries[-1]
         return Ahead(delivery, worker.submit(extract, settings, mappings[delivery.site], key,
-                                             delivery) if wanted(delivery) else None)
+                                             delivery) if wanted(delivery) else None,
+                     then=worker.shutdown if last else None)
 
     upcoming: Ahead | None = None
     try:

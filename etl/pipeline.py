@@ -160,7 +160,7 @@ def _print_accounting(report: DeliveryReport) -> None:
 
 def run_build(settings: Settings) -> transform.BuildResult:
     say("dbt build ...")
-    with stage("dbt_build"):
+    with stage("dbt_build", children=True):
         result = transform.build(settings)
     if result.succeeded:
         say(f"dbt build passed ({result.nodes} nodes)")
@@ -189,7 +189,7 @@ def nightly(settings: Settings, inbox: Path | None = None) -> NightResult:
         if needs_release:
             result.build = run_build(settings)
             if result.build.succeeded:  # dbt needs the file to itself: before reconnecting
-                with stage("docs"):
+                with stage("docs", children=True):
                     docs = transform.generate_docs(settings)
         with db.connect(settings) as connection:
             if needs_release:
