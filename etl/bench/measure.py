@@ -4,7 +4,9 @@ its children included) and peak resident memory.
 A night runs its extracts in a worker process beside the main one, so the memory that
 counts is what the whole process tree holds at once. ``wait4`` only reports the largest
 single process; the tree's resident memory is therefore also sampled (from ``/proc``,
-every ``SAMPLE_S``) and the peak is the larger of the two.
+every ``SAMPLE_S``) and the peak is the larger of the two. Pages the processes share
+(libraries) count once per process, which errs high; a spike shorter than the sampling
+interval can be missed, which errs low.
 """
 
 import contextlib

@@ -34,6 +34,7 @@ EXCEL_CENTRES = ("BBK",)
 EXPORT_DATE = "2026-06-01"
 NIGHT_INTERVAL_DAYS = 1  # night 2 is the next night of a nightly schedule
 SYNTH_ORDER = ["BBK", "TRL", "ROT", "IOW"]  # slowest first, so the cores finish together
+WAITS = {"extract_wait"}  # time spent waiting for another stage: no rows per second
 STAGES = ["extract", "extract_wait", "gate_one", "raw_write", "remember", "dbt_build", "docs",
           "gate_two", "publish"]
 
@@ -169,7 +170,7 @@ def summarise(patients: int, excel: int, night1: dict, night2: dict, floor: Meas
                   "scaled_wall_s": round(naive_scaled, 1) if naive_scaled else None},
         "rows_per_second": {
             stage: round(rows / stages[stage]["wall_s"]) for stage in STAGES
-            if stage in stages and stages[stage]["wall_s"] > 0},
+            if stage in stages and stages[stage]["wall_s"] > 0 and stage not in WAITS},
         "ratios": {
             "extract_and_write_over_floor": round(load_s / floor.wall_s, 2),
             "naive_over_extract_and_write": round(naive_scaled / load_s, 2)
@@ -182,6 +183,8 @@ def summarise(patients: int, excel: int, night1: dict, night2: dict, floor: Meas
 
 def _night_one_cell(size: dict, stage: str) -> str:
     timing, rate = size["night1"]["stages"].get(stage), size["rows_per_second"].get(stage)
+    if timing and stage in WAITS:
+        return f"{timing['wall_s']:.1f} / {timing['cpu_s']:.1f} / –"
     return f"{timing['wall_s']:.1f} / {timing['cpu_s']:.1f} / {rate:,}" if timing and rate \
         else "–"
 
