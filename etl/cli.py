@@ -380,8 +380,8 @@ def bench(
     per row. Writes bench/results/<date>.json and .md (after each size). Never part of
     `make test`.
 
-    Cost on 2 cores: --sizes 2500 about 5 minutes and 2.5 GB; the default sizes just under
-    an hour, 17.5 GB at peak (bench/results/2026-11-23.md).
+    Cost on 2 cores: --sizes 2500 about 5 minutes and 3 GB; the default sizes about 47
+    minutes, 19 GB at peak (bench/results/2026-11-23.md).
     """
     from etl.bench.runner import run
 
