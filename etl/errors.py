@@ -32,3 +32,10 @@ class BuildFailed(PrrtError):
     """dbt build (models or tests) failed: nothing is published."""
 
     exit_code = 1
+
+
+class ExtractWorkerLost(PrrtError):
+    """The process extracting a delivery ended before it finished (killed, or out of
+    memory): the night stops; what was committed before stays, the rest loads next night."""
+
+    exit_code = 1

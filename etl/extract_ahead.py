@@ -27,9 +27,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from etl.config import Settings
+from etl.errors import ExtractWorkerLost
 from etl.inbox import Delivery
 from etl.load import Extracted, export_day, extract_delivery
 from etl.mapping import LoadedMapping
@@ -61,7 +63,13 @@ class Ahead:
 
     def result(self) -> tuple[Extracted, RememberedMapping]:
         assert self.future is not None, "a skipped delivery has no extract"
-        extraction: Extraction = self.future.result()
+        try:
+            extraction: Extraction = self.future.result()
+        except BrokenProcessPool:
+            raise ExtractWorkerLost(
+                f"{self.delivery.name}: the worker process extracting it ended before it "
+                "finished (killed, or out of memory?); nothing of this delivery was written, "
+                "and the next night loads it again") from None
         if self.then is not None:
             self.then()
         record("extract", extraction.wall_s, extraction.cpu_s)
