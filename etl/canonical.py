@@ -14,6 +14,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Column, Date, Float, Integer, Numeric, Table
 
+from etl.distinct import per_distinct
 from etl.mapping import ISO8601, Extract, FieldMap, SiteMapping
 from etl.pseudonym import pseudonymise
 from etl.reference import OPERATORS, normalise_unit, unit_conversions, value_ranges, vocabulary
@@ -249,9 +250,12 @@ def _decode(text: pd.Series, spec: FieldMap, mapping: SiteMapping, column: Colum
     if spec.codes:
         lookup |= {str(code).strip().casefold(): value
                    for code, value in mapping.codes[spec.codes].items()}
-    keys = text.astype("string").str.strip().str.casefold()
-    decoded = keys.map(lookup)
-    unknown = text.notna() & keys.map(lambda k: k not in lookup).astype(bool)
+    def look_up(codes: pd.Series) -> tuple[pd.Series, pd.Series]:
+        keys = codes.str.strip().str.casefold()
+        return keys.map(lookup), keys.map(lambda k: k not in lookup).astype(bool)
+
+    decoded, unlisted = per_distinct(text, look_up)
+    unknown = text.notna() & unlisted
     where = f"code list {spec.codes!r} of the site mapping" if spec.codes else ""
     if spec.accept_canonical:
         canonical = f"the canonical vocabulary {column.info['vocabulary']!r}"
@@ -262,6 +266,10 @@ def _decode(text: pd.Series, spec: FieldMap, mapping: SiteMapping, column: Colum
 
 def _split_qualifier(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``<2`` -> (``<``, ``2``): a censored lab-style value keeps its qualifier."""
+    return per_distinct(text, _split_qualifier_of)
+
+
+def _split_qualifier_of(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     stripped = text.astype("string").str.strip()
     qualifier = pd.Series(pd.NA, index=text.index, dtype="string")
     for symbol in QUALIFIERS:
@@ -277,7 +285,7 @@ def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd
     issues = context.issues
     rejected_partial = pd.Series(False, index=text.index)
     if date_format == ISO8601:
-        parsed, partial = _parse_iso8601(text)
+        parsed, partial = per_distinct(text, _parse_iso8601)
         if spec.year_only:
             pass  # only the year is kept: a partial date loses nothing
         elif spec.partial_dates == "first_day":
@@ -290,7 +298,8 @@ def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd
                        "allow completing this field")
             parsed = parsed.where(~rejected_partial)
     else:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+        parsed = per_distinct(text, lambda distinct: pd.to_datetime(
+            distinct, format=date_format, errors="coerce"))
     bad = text.notna() & parsed.isna() & ~rejected_partial
     issues.add(bad, "unparseable_date", label, text,
                f"not a date in the format {date_format}")
@@ -324,10 +333,13 @@ def _parse_iso8601(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _to_number(text: pd.Series, decimal_mark: str) -> pd.Series:
-    normalised = text.astype("string").str.strip()
-    if decimal_mark == ",":
-        normalised = normalised.str.replace(",", ".", regex=False)
-    return pd.to_numeric(normalised, errors="coerce")
+    def parse(distinct: pd.Series) -> pd.Series:
+        normalised = distinct.str.strip()
+        if decimal_mark == ",":
+            normalised = normalised.str.replace(",", ".", regex=False)
+        return pd.to_numeric(normalised, errors="coerce")
+
+    return per_distinct(text, parse)
 
 
 def _parse_numbers(text: pd.Series, decimal_mark: str, column: Column, issues: Issues,
@@ -360,8 +372,9 @@ def _map_measurement(context: FieldContext, column: Column, spec: FieldMap, text
     else:
         quantities = pd.Series(info["quantity"], index=source.index)
     conversions = unit_conversions()
-    keys = list(zip(quantities, units.astype("string").map(
-        lambda u: normalise_unit(u) if isinstance(u, str) else None), strict=True))
+    normalised = per_distinct(units, lambda distinct: distinct.map(
+        lambda u: normalise_unit(u) if isinstance(u, str) else None))
+    keys = list(zip(quantities, normalised, strict=True))
     found = pd.Series([conversions.get(key) for key in keys], index=source.index, dtype="object")
     unknown = text.notna() & found.isna() & quantities.notna()
     unit_label = label if spec.unit_column in (None, UNPIVOT_UNIT) else spec.unit_column
@@ -402,10 +415,11 @@ def _check_range(context: FieldContext, column: Column, text: pd.Series,
                  label: str | None) -> None:
     """Plausibility ranges (and steps, e.g. Karnofsky by 10) from ``value_ranges.csv``."""
     out = context.out
-    if column.name not in out:
+    ranges = value_ranges().get((context.table.name, column.name), [])
+    if column.name not in out or not ranges:
         return
     values = pd.to_numeric(out[column.name], errors="coerce").astype("Float64")
-    for limits in value_ranges().get((context.table.name, column.name), []):
+    for limits in ranges:
         applies = pd.Series(True, index=out.index)
         if limits.when is not None:
             field, op, wanted = limits.when
