@@ -217,9 +217,19 @@ def _condition_text(kwargs: dict) -> str | None:
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable extension dtypes as plain objects, which every expectation understands."""
-    return frame.astype({c: object for c, t in frame.dtypes.items()
-                         if isinstance(t, pd.api.extensions.ExtensionDtype)})
+    """Nullable extension dtypes as plain NumPy ones, which every expectation understands:
+    numbers as int64 (float64 when some are missing, which GX compares column-wise; as
+    objects it calls Python per value), the others (text, flags) as objects."""
+    plain = {}
+    for column, dtype in frame.dtypes.items():
+        if not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            continue
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            integers = pd.api.types.is_integer_dtype(dtype) and not frame[column].hasnans
+            plain[column] = "int64" if integers else "float64"
+        else:
+            plain[column] = object
+    return frame.astype(plain)
 
 
 def _result(frame_name: str, result) -> CheckResult:

@@ -12,11 +12,17 @@ def derived_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     lesions = tables.get("lesion_measurement")
     if lesions is None or lesions.empty or "is_new" not in lesions:
         return {}
-    by_lesion = lesions.groupby(["patient_pseudonym", "lesion_id"])
-    first_seen = by_lesion["exam_date"].min().rename("first_seen")
-    first_new = lesions[lesions["is_new"].eq(True)].groupby(
-        ["patient_pseudonym", "lesion_id"])["exam_date"].min().rename("first_flagged_new")
+    # as datetime64: the minimum of date objects runs in Python, row by row (mapped dates
+    # were parsed by pandas, so they are within its range)
+    exams = lesions[["patient_pseudonym", "lesion_id"]].assign(
+        exam_date=pd.to_datetime(lesions["exam_date"]))
+    key = ["patient_pseudonym", "lesion_id"]
+    first_seen = exams.groupby(key)["exam_date"].min().rename("first_seen")
+    first_new = exams[lesions["is_new"].eq(True).to_numpy()].groupby(key)["exam_date"].min(
+        ).rename("first_flagged_new")
     order = pd.concat([first_seen, first_new], axis=1).reset_index()
+    for column in ("first_seen", "first_flagged_new"):
+        order[column] = order[column].dt.date.astype(object).where(order[column].notna(), None)
     return {"lesion_history": order}
 
 
