@@ -5,10 +5,9 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from xlsxwriter import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from etl.synth.render import exam_modality, missing, rounded, to_canonical
+from etl.synth.xlsx import Sheet, write_workbook
 
 SITE = "BBK"
 EXCEL_MAX_ROWS = 1_048_576  # rows per worksheet, header included
@@ -66,61 +65,62 @@ def performance(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     })
 
 
-def _sheet(workbook: Workbook, name: str, header: list[str], rows) -> None:
-    sheet: Worksheet = workbook.add_worksheet(name)
-    sheet.write_row(0, 0, header)
+def _sheet(name: str, header: list[str], rows) -> Sheet:
+    return name, header, _fitting(name, rows)
+
+
+def _fitting(name: str, rows):
+    """The rows, refusing any beyond what one Excel worksheet holds."""
     for number, row in enumerate(rows, start=1):
         if number >= EXCEL_MAX_ROWS:
             raise ValueError(f"sheet {name}: more than {EXCEL_MAX_ROWS} rows do not fit in "
                              "one Excel worksheet; generate fewer patients for BBK")
-        for column, value in enumerate(row):
-            if not missing(value):  # an empty cell, as the centre's export leaves it
-                sheet.write(number, column, value)
+        yield row  # a missing value leaves its cell empty, as the centre's export does
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path:
     path = out / f"BBK_export_{export_date.isoformat()}.xlsx"
     out.mkdir(parents=True, exist_ok=True)
-    # streamed row by row (constant memory); dates as date cells, as the centre sends them
-    workbook = Workbook(str(path), {"constant_memory": True,
-                                    "default_date_format": "dd.mm.yyyy"})
-    _sheet(workbook, "Patienten",
-           ["Pat-ID", "Geschlecht", "Geburtsdatum", "Primarius", "Grading", "Ki-67 (%)",
-            "Krenning-Score", "Knochenmetastasen", "Lebermetastasen", "Tumorlast"],
-           ([int(p.patient_id), SEX.get(p.sex, p.sex), p.birth_date, ORIGIN[p.primary_origin],
-             p.who_grade, _cell(p.ki67_percent), p.krenning_score,
-             _yes_no(p.bone_metastases), _yes_no(p.liver_metastases), BURDEN[p.tumour_burden]]
-            for p in tables["patient"].itertuples()))
-    _sheet(workbook, "Therapie",
-           ["Pat-ID", "Zyklus", "Datum", "Aktivität [MBq]", "Präparat", "Phase"],
-           ([int(c.patient_id), c.cycle_no, c.cycle_date,
-             int(c.administered_activity_gbq * 1000), "177Lu-DOTATATE", PHASE[c.phase]]
-            for c in tables["treatment_cycle"].itertuples()))
-    _sheet(workbook, "Labor", ["Pat-ID", "Datum", "Parameter", "Wert", "Einheit"],
-           ([int(r.patient_id), r.sample_date, ANALYTE[r.analyte][0],
-             lab_value(r.analyte, r.value) if isinstance(r.value, float) else r.value,
-             getattr(r, "unit_as_sent", None) or ANALYTE[r.analyte][1]]
-            for r in tables["lab_result"].itertuples()))
     modality = exam_modality(tables)
-    _sheet(workbook, "Bildgebung",
-           ["Pat-ID", "Datum", "Methode", "Läsion", "Lokalisation", "Zielläsion",
-            "Durchmesser [cm]", "Neue Läsion"],
-           ([int(m.patient_id), m.exam_date, MODALITY[modality[(m.patient_id, m.exam_date)]],
-             int(m.lesion_id), ORGAN[m.organ], _yes_no(m.is_target),
-             None if missing(m.diameter_mm) else m.diameter_mm / 10, _yes_no(m.is_new)]
-            for m in tables["lesion_measurement"].itertuples()))
-    _sheet(workbook, "Befund", ["Pat-ID", "Datum", "Kriterien", "Ansprechen"],
-           ([int(r.patient_id), r.assessment_date, {"MMDA": "mMDA"}.get(r.criterion, r.criterion),
-             RESPONSE[r.category]] for r in reported_responses(tables).itertuples()))
-    _sheet(workbook, "Status", ["Pat-ID", "Datum", "Karnofsky", "ECOG"],
-           ([int(s.patient_id), s.assessment_date,
-             int(s.score) if s.scale == "KPS" else None,
-             int(s.score) if s.scale == "ECOG" else None]
-            for s in performance(tables).itertuples()))
-    _sheet(workbook, "Verlauf", ["Pat-ID", "Letzter Kontakt", "Verstorben", "Todesdatum"],
-           ([int(v.patient_id), v.last_contact_date, _yes_no(v.is_dead), _cell(v.death_date)]
-            for v in tables["vital_status"].itertuples()))
-    workbook.close()
+    # streamed row by row; dates as date cells, as the centre sends them
+    write_workbook(path, [
+        _sheet("Patienten",
+               ["Pat-ID", "Geschlecht", "Geburtsdatum", "Primarius", "Grading", "Ki-67 (%)",
+                "Krenning-Score", "Knochenmetastasen", "Lebermetastasen", "Tumorlast"],
+               ([int(p.patient_id), SEX.get(p.sex, p.sex), p.birth_date, ORIGIN[p.primary_origin],
+                 p.who_grade, _cell(p.ki67_percent), p.krenning_score,
+                 _yes_no(p.bone_metastases), _yes_no(p.liver_metastases), BURDEN[p.tumour_burden]]
+                for p in tables["patient"].itertuples())),
+        _sheet("Therapie",
+               ["Pat-ID", "Zyklus", "Datum", "Aktivität [MBq]", "Präparat", "Phase"],
+               ([int(c.patient_id), c.cycle_no, c.cycle_date,
+                 int(c.administered_activity_gbq * 1000), "177Lu-DOTATATE", PHASE[c.phase]]
+                for c in tables["treatment_cycle"].itertuples())),
+        _sheet("Labor", ["Pat-ID", "Datum", "Parameter", "Wert", "Einheit"],
+               ([int(r.patient_id), r.sample_date, ANALYTE[r.analyte][0],
+                 lab_value(r.analyte, r.value) if isinstance(r.value, float) else r.value,
+                 getattr(r, "unit_as_sent", None) or ANALYTE[r.analyte][1]]
+                for r in tables["lab_result"].itertuples())),
+        _sheet("Bildgebung",
+               ["Pat-ID", "Datum", "Methode", "Läsion", "Lokalisation", "Zielläsion",
+                "Durchmesser [cm]", "Neue Läsion"],
+               ([int(m.patient_id), m.exam_date, MODALITY[modality[(m.patient_id, m.exam_date)]],
+                 int(m.lesion_id), ORGAN[m.organ], _yes_no(m.is_target),
+                 None if missing(m.diameter_mm) else m.diameter_mm / 10, _yes_no(m.is_new)]
+                for m in tables["lesion_measurement"].itertuples())),
+        _sheet("Befund", ["Pat-ID", "Datum", "Kriterien", "Ansprechen"],
+               ([int(r.patient_id), r.assessment_date,
+                 {"MMDA": "mMDA"}.get(r.criterion, r.criterion), RESPONSE[r.category]]
+                for r in reported_responses(tables).itertuples())),
+        _sheet("Status", ["Pat-ID", "Datum", "Karnofsky", "ECOG"],
+               ([int(s.patient_id), s.assessment_date,
+                 int(s.score) if s.scale == "KPS" else None,
+                 int(s.score) if s.scale == "ECOG" else None]
+                for s in performance(tables).itertuples())),
+        _sheet("Verlauf", ["Pat-ID", "Letzter Kontakt", "Verstorben", "Todesdatum"],
+               ([int(v.patient_id), v.last_contact_date, _yes_no(v.is_dead), _cell(v.death_date)]
+                for v in tables["vital_status"].itertuples())),
+    ], date_format="dd.mm.yyyy")
     return path
 
 
