@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table
 from etl.mapping import PROVENANCE_FIELDS
 from models.base import metadata
 
+TYPED = "incoming_typed"
 INCOMING = "incoming_snapshot"
 
 
@@ -54,23 +55,26 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
     duck = connection.connection.driver_connection
 
     duck.register("incoming_frame", _columnar(rows))
-    try:
+    try:  # in the raw table's column types first: the digests hash the stored values
         connection.exec_driver_sql(
-            f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS "
+            f"CREATE OR REPLACE TEMP TABLE {TYPED} AS "
             f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0"
         )
         connection.exec_driver_sql(
-            f"INSERT INTO {INCOMING} BY NAME SELECT * FROM incoming_frame"
+            f"INSERT INTO {TYPED} BY NAME SELECT * FROM incoming_frame"
         )
     finally:
         duck.unregister("incoming_frame")
-    connection.exec_driver_sql(
-        f"UPDATE {INCOMING} SET record_key = {_digest(natural_key)}, "
-        f"row_hash = {_digest(content_columns(table))}, load_id = ?, site = ?, "
-        "extracted_at = ?, valid_from = ?, valid_to = NULL, is_withdrawn = false, "
-        "withdrawn_at = NULL",
+    connection.exec_driver_sql(  # a new table, not an UPDATE: DuckDB writes it in one pass
+        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT * REPLACE ("
+        f"{_digest(natural_key)} AS record_key, {_digest(content_columns(table))} AS row_hash, "
+        "CAST(? AS BIGINT) AS load_id, CAST(? AS VARCHAR) AS site, "
+        "CAST(? AS TIMESTAMP) AS extracted_at, CAST(? AS TIMESTAMP) AS valid_from, "
+        "CAST(NULL AS TIMESTAMP) AS valid_to, false AS is_withdrawn, "
+        f"CAST(NULL AS TIMESTAMP) AS withdrawn_at) FROM {TYPED}",
         (load_id, site, now, now),
     )
+    connection.exec_driver_sql(f"DROP TABLE {TYPED}")
     connection.exec_driver_sql(
         "CREATE OR REPLACE TEMP TABLE current_versions AS "
         f"SELECT raw_id, record_key, row_hash, is_withdrawn FROM {target} "
