@@ -1,8 +1,8 @@
 """Extract the next delivery while the current one is gated and written.
 
 A night loads its deliveries one after the other, and each has two halves of about the
-same cost: the extract (read and map the files, and prepare the mapping memo; no
-database) and gate 1 plus the raw write (Great Expectations, DuckDB). Both halves are
+same cost: the extract (read and map the files; no database) and gate 1 plus the raw
+write (Great Expectations, DuckDB). Both halves are
 mostly Python holding the GIL, so a thread does not help; a worker process running the
 next delivery's extract while the main process gates and writes the current one keeps
 both cores of a small server busy. The extracted frames come back pickled; that copy
@@ -11,16 +11,14 @@ extract is handed over, so the memory it kept does not stay with an idle process
 the last deliveries are gated and written.
 
 Only the extract runs ahead, never more than one delivery, so at most two deliveries'
-frames are in memory. A centre's second delivery in one night waits until its first is
-loaded: it recalls (``etl.mapping_memo``) what the first one remembers. Everything that
-touches the warehouse stays in the main process, in delivery order: whether a delivery
+frames are in memory. Everything that touches the warehouse stays in the main process,
+in delivery order: whether a delivery
 was already loaded is asked again before its extract is used, so a delivery identical to
 one loaded just before it is skipped as it would be without the worker. A night with a
 single delivery extracts it in the main process: there is nothing to overlap, and
 starting a worker costs a few seconds.
 """
 
-import contextlib
 import multiprocessing
 import os
 import threading
@@ -33,9 +31,8 @@ from dataclasses import dataclass
 from etl.config import Settings
 from etl.errors import ExtractWorkerLost
 from etl.inbox import Delivery
-from etl.load import Extracted, export_day, extract_delivery
+from etl.load import Extracted, extract_delivery
 from etl.mapping import LoadedMapping
-from etl.mapping_memo import RememberedMapping
 from etl.stages import TIMINGS_VARIABLE, cpu_seconds, record
 
 PARENT_CHECK_S = 0.5
@@ -43,11 +40,10 @@ PARENT_CHECK_S = 0.5
 
 @dataclass
 class Extraction:
-    """What the worker hands back: the delivery's frames, its prepared mapping memo and
-    the wall and CPU seconds the extract took in the worker."""
+    """What the worker hands back: the delivery's frames and the wall and CPU seconds the
+    extract took in the worker."""
 
     extracted: Extracted
-    mapper: RememberedMapping
     wall_s: float
     cpu_s: float
 
@@ -61,7 +57,7 @@ class Ahead:
     future: Future | None
     then: Callable[[], None] | None = None  # once the result is in (stop the worker)
 
-    def result(self) -> tuple[Extracted, RememberedMapping]:
+    def result(self) -> Extracted:
         assert self.future is not None, "a skipped delivery has no extract"
         try:
             extraction: Extraction = self.future.result()
@@ -73,25 +69,21 @@ class Ahead:
         if self.then is not None:
             self.then()
         record("extract", extraction.wall_s, extraction.cpu_s)
-        return extraction.extracted, extraction.mapper
+        return extraction.extracted
 
     def discard(self) -> None:
         """The delivery turned out to be loaded already, or the night stopped before it:
-        drop its extract and what it prepared for the memo."""
-        if self.future is None or self.future.cancel():
-            return
-        with contextlib.suppress(Exception):  # a failed extract prepared nothing, and
-            self.future.result().mapper.forget()  # its failure no longer matters
+        drop its extract (not started yet: cancelled)."""
+        if self.future is not None:
+            self.future.cancel()
 
 
 def extract(settings: Settings, loaded: LoadedMapping, key: bytes,
             delivery: Delivery) -> Extraction:
-    """Read and map one delivery and prepare its memo (runs in the worker)."""
+    """Read and map one delivery (runs in the worker)."""
     wall, cpu = time.perf_counter(), cpu_seconds()
-    mapper = RememberedMapping(settings, loaded, key, export_day(delivery))
-    extracted = extract_delivery(loaded, delivery, key, mapper)
-    mapper.prepare()
-    return Extraction(extracted, mapper, time.perf_counter() - wall, cpu_seconds() - cpu)
+    extracted = extract_delivery(loaded, delivery, key)
+    return Extraction(extracted, time.perf_counter() - wall, cpu_seconds() - cpu)
 
 
 def _here(function: Callable[..., Extraction], *arguments: object) -> Future:
@@ -145,12 +137,8 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
         upcoming = start(deliveries[0])
         for position in range(len(deliveries)):
             current, following = upcoming, deliveries[position + 1:position + 2]
-            if following and following[0].site != current.delivery.site:
-                upcoming = start(following[0])  # queued behind the current extract
-                yield current
-            else:  # the centre's next delivery recalls what this one will remember
-                yield current
-                upcoming = start(following[0]) if following else None
+            upcoming = start(following[0]) if following else None  # behind the current one
+            yield current
     finally:  # a night that stops early does not wait for extracts it will not use
         worker.shutdown(wait=True, cancel_futures=True)
         if upcoming is not None:

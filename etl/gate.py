@@ -17,28 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
 from etl.config import Settings
 from etl.inbox import Delivery
 from etl.load import Extracted
-from etl.memo import POSITION, RowMemo, fingerprint, recall, row_hashes
 from models.base import metadata
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
 SAMPLE_SIZE = 5
-# Expectations whose verdict on a row depends on that row alone (values and their types,
-# both of which the row hash sees): a row that passed them before passes again (see
-# ``etl.memo``). Uniqueness needs every row.
-ROW_LOCAL = {
-    "expect_column_to_exist", "expect_column_values_to_not_be_null",
-    "expect_column_values_to_be_in_set", "expect_column_values_to_be_between",
-    "expect_column_values_to_be_in_type_list",
-    "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal",
-}
 
 
 @dataclass(frozen=True)
@@ -78,21 +67,12 @@ class GateReport:
 class GateOne:
     """Gate 1 for one run: an in-memory GX project whose Data Docs are written to
     ``build/gx/<run_id>/data_docs`` (one suite per frame and centre, one validation run
-    per delivery).
-
-    Row-local expectations run only on rows that did not pass them on an earlier night
-    (same centre, same suite); the others, and any row that failed, run every night.
-    ``remember`` stores tonight's passed rows once the delivery has been loaded."""
+    per delivery)."""
 
     def __init__(self, settings: Settings, run_id: str) -> None:
         import great_expectations as gx
 
         self._gx = gx
-        self._settings = settings
-        self._key = settings.require_pseudonym_key()
-        self._pending: list[tuple[RowMemo, pd.DataFrame]] = []
-        self.rows_checked = 0  # rows given to row-local expectations, last delivery
-        self.rows_recalled = 0  # rows that passed them on an earlier night
         self.docs_dir = settings.build_dir / "gx" / run_id / "data_docs"
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = {"globally": False,
@@ -119,20 +99,12 @@ class GateOne:
         frames["delivery_snapshot"] = snapshot_changes(connection, delivery.site,
                                                        extracted.tables)
         frames["delivery_files"] = file_quarantine(extracted)
-        self._pending.clear()
-        self.rows_checked = self.rows_recalled = 0
         report = GateReport()
         for frame_name, suite in self._suites:
             frame = frames.get(frame_name)
             if frame is not None and not frame.empty:
                 report.results += self._validate(delivery, frame_name, frame, suite)
         return report
-
-    def remember(self) -> None:
-        """Store the rows that passed tonight's row-local expectations."""
-        for memo, passed in self._pending:
-            memo.save(passed)
-        self._pending.clear()
 
     def build_docs(self) -> None:
         """GX Data Docs (HTML) of every delivery this run checked."""
@@ -144,29 +116,10 @@ class GateOne:
 
         suite = [e for e in suite if isinstance(e, gxe.ExpectColumnToExist)
                  or _columns_of(e) <= set(frame.columns)]
-        row_local = [e for e in suite if e.expectation_type in ROW_LOCAL]
-        whole = [e for e in suite if e.expectation_type not in ROW_LOCAL]
-        name = f"{delivery.site}.{frame_name}"
-        results = []
-        if row_local:
-            memo = RowMemo.for_site(self._settings, "gate1", delivery.site, frame_name,
-                                    fingerprint(self._gx.__version__, *(
-                                        e.configuration.to_json_dict() for e in row_local)))
-            columns = _present(frame, row_local)
-            hashes = row_hashes(frame, columns, self._key)
-            stored, _ = memo.load()
-            seen = np.zeros(len(frame), dtype=bool)
-            seen[recall(hashes, stored)[POSITION].to_numpy()] = True
-            self.rows_checked += int((~seen).sum())
-            self.rows_recalled += int(seen.sum())
-            results += self._run(name, row_local, frame.loc[~seen, columns], frame_name,
-                                 delivery)
-            passed = all(r.passed for r in results)
-            self._pending.append((memo, hashes if passed else hashes[seen]))
-        if whole:
-            columns = _present(frame, whole)
-            results += self._run(f"{name}.whole", whole, frame[columns], frame_name, delivery)
-        return results
+        if not suite:
+            return []
+        return self._run(f"{delivery.site}.{frame_name}", suite, frame[_present(frame, suite)],
+                         frame_name, delivery)
 
     def _run(self, name: str, suite: list, frame: pd.DataFrame, frame_name: str,
              delivery: Delivery) -> list[CheckResult]:

@@ -22,7 +22,6 @@ from etl.extract.sdtm import add_supplemental
 from etl.extract.shape import attach, select_rows, skip_and_unpivot
 from etl.inbox import Delivery
 from etl.mapping import Extract, LoadedMapping, SiteMapping
-from etl.mapping_memo import RememberedMapping
 from etl.reference import cross_checks
 from etl.snapshot import MergeCounts, content_columns, merge_snapshot
 from models.base import metadata
@@ -93,12 +92,8 @@ class SourceCache:
         return list(self._sources.values())
 
 
-def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes,
-                     mapper: RememberedMapping | None = None) -> Extracted:
-    """Read and map every extract of the delivery; structural faults reject it whole.
-
-    With ``mapper``, rows mapped cleanly on an earlier night are recalled, not mapped
-    again (see ``etl.mapping_memo``); the result is the same."""
+def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> Extracted:
+    """Read and map every extract of the delivery; structural faults reject it whole."""
     mapping = loaded.mapping
     today = export_day(delivery)
     cache = SourceCache(mapping, delivery)
@@ -119,8 +114,7 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes,
         shaped = skip_and_unpivot(select_rows(frame, extract, source.label), extract,
                                   source.label)
         claimed.setdefault(source.label, []).append(shaped.selected_rows)
-        mapped = (mapper.map(number, shaped.frame, extract, source.choices) if mapper else
-                  map_extract(shaped.frame, extract, mapping, key, today, source.choices))
+        mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
         rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse
                            else (mapped.rows, 0))
         provenance = {"source_file": source.label, "source_file_sha256": source.sha256}

@@ -93,7 +93,7 @@ class Loader:
         say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
         try:
             with stage("extract_wait"):
-                extracted, mapper = ahead.result()
+                extracted = ahead.result()
         except DeliveryRejected as rejection:
             say(f"x {delivery.name}: REJECTED: {rejection}")
             return record_rejection(connection, self.run_id, delivery, str(rejection),
@@ -111,21 +111,14 @@ class Loader:
             message = ("critical quality expectation(s) failed: "
                        + checked.describe(checked.critical_failures))
             say(f"x {delivery.name}: REJECTED by gate 1: {message}")
-            mapper.forget()
             return record_rejection(connection, self.run_id, delivery, message, utc_now(),
                                     audit)
         say(f"  gate 1 passed ({len(checked.results)} expectations, "
-            f"{len(checked.warnings)} warning(s); row checks: {self._gate.rows_checked} "
-            f"rows checked, {self._gate.rows_recalled} passed on an earlier night)")
+            f"{len(checked.warnings)} warning(s))")
         maybe_crash("gate")
         with stage("raw_write"):
             report = write_delivery(connection, self.run_id, delivery, extracted, utc_now(),
                                     audit)
-        with stage("remember"):
-            mapper.remember()
-            self._gate.remember()
-        say(f"  mapping: {mapper.mapped} units mapped, {mapper.recalled} recalled from an "
-            "earlier night")
         _print_accounting(report)
         return report
 

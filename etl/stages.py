@@ -1,7 +1,7 @@
 """Wall and CPU time per pipeline stage, for the benchmarks (``prrt bench``).
 
-The pipeline marks its stages (extract, extract_wait, gate_one, raw_write, remember,
-dbt_build, docs, gate_two, publish) with :func:`stage`. With ``PRRT_STAGE_TIMINGS=<file>``
+The pipeline marks its stages (extract, extract_wait, gate_one, raw_write, dbt_build,
+docs, gate_two, publish) with :func:`stage`. With ``PRRT_STAGE_TIMINGS=<file>``
 in the environment the totals of a process are written there as JSON when it ends;
 without it, marking costs two clock reads. CPU time of the dbt stages includes dbt's
 process.

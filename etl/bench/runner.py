@@ -35,8 +35,8 @@ EXPORT_DATE = "2026-06-01"
 NIGHT_INTERVAL_DAYS = 1  # night 2 is the next night of a nightly schedule
 SYNTH_ORDER = ["BBK", "TRL", "ROT", "IOW"]  # slowest first, so the cores finish together
 WAITS = {"extract_wait"}  # time spent waiting for another stage: no rows per second
-STAGES = ["extract", "extract_wait", "gate_one", "raw_write", "remember", "dbt_build", "docs",
-          "gate_two", "publish"]
+STAGES = ["extract", "extract_wait", "gate_one", "raw_write", "dbt_build", "docs", "gate_two",
+          "publish"]
 
 
 def excel_cap(patients: int, seed: int) -> int:
