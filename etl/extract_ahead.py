@@ -2,21 +2,19 @@
 
 A night loads its deliveries one after the other, and each has two halves of about the
 same cost: the extract (read and map the files; no database) and gate 1 plus the raw
-write (Great Expectations, DuckDB). Both halves are
-mostly Python holding the GIL, so a thread does not help; a worker process running the
-next delivery's extract while the main process gates and writes the current one keeps
-both cores of a small server busy. The extracted frames come back pickled; that copy
-costs far less than the extract it overlaps. The worker stops as soon as the last
-extract is handed over, so the memory it kept does not stay with an idle process while
-the last deliveries are gated and written.
+write (Great Expectations, DuckDB). Both halves are mostly Python holding the GIL, so a
+thread does not help; a worker process running the next delivery's extract while the
+main process gates and writes the current one keeps both cores of a small server busy.
+The extracted frames come back pickled; that copy costs far less than the extract it
+overlaps. The worker stops as soon as the last extract is handed over, so the memory it
+kept does not stay with an idle process while the last deliveries are gated and written.
 
 Only the extract runs ahead, never more than one delivery, so at most two deliveries'
 frames are in memory. Everything that touches the warehouse stays in the main process,
-in delivery order: whether a delivery
-was already loaded is asked again before its extract is used, so a delivery identical to
-one loaded just before it is skipped as it would be without the worker. A night with a
-single delivery extracts it in the main process: there is nothing to overlap, and
-starting a worker costs a few seconds.
+in delivery order: whether a delivery was already loaded is asked again before its
+extract is used, so a delivery identical to one loaded just before it is skipped as it
+would be without the worker. A night with a single delivery extracts it in the main
+process: there is nothing to overlap, and starting a worker costs a few seconds.
 """
 
 import multiprocessing
