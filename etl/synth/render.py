@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from etl.reference import normalise_unit, unit_conversions
@@ -27,6 +28,17 @@ def as_text(value: object) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)
+
+
+def as_texts(values: pd.Series) -> np.ndarray:
+    """``as_text`` of each value, computed once per distinct value. Objects of several
+    types are rendered one by one instead: equal-comparing values of different types
+    (``1``, ``1.0``, ``True``) would share a text otherwise."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if values.dtype == object and len({type(u) for u in uniques}) > 1:
+        return np.array([as_text(v) for v in values], dtype=object)
+    texts = np.array([*(as_text(u) for u in uniques), ""], dtype=object)
+    return texts[codes]  # the sentinel -1 (missing) picks the trailing ""
 
 
 def decimal_comma(value: object) -> str:

@@ -5,14 +5,16 @@ as the site-exports README describes."""
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 
-from etl.synth.render import as_text, missing, rounded, to_canonical
+from etl.synth.render import as_text, as_texts, missing, rounded, to_canonical
 
 SITE = "TRL"
 STUDY = "TRL-PRRT-01"
 TRIAL_SITES = ["101", "102", "103", "104"]
+ITEMS = 30  # EORTC QLQ-C30 items per questionnaire
 ORIGIN = {"pancreas": "PANCREAS", "small_intestine": "MIDGUT", "lung": "LUNG",
           "stomach": "STOMACH", "rectum": "RECTUM", "unknown": "UNKNOWN", "other": "OTHER"}
 ORGAN = {"liver": "LIVER", "bone": "BONE", "lymph_node": "LYMPH NODE", "lung": "LUNG",
@@ -66,20 +68,21 @@ def diameter(patient_id: str, mm: float | None) -> tuple[str, str]:
 
 
 def link_ids(lesions: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """TU/TR link ids per (patient, lesion): T01…, NT01…, NEW01… by first appearance."""
-    ids = {}
+    """TU/TR link ids per (patient, lesion): T01…, NT01…, NEW01… numbered per patient and
+    kind in lesion order, each lesion's kind as at its first appearance."""
     first = lesions.sort_values(["patient_id", "exam_date"]).drop_duplicates(
         ["patient_id", "lesion_id"])
-    for patient_id, group in first.groupby("patient_id"):
-        counters = {"T": 0, "NT": 0, "NEW": 0}
-        for m in group.sort_values("lesion_id", key=lambda s: s.astype(int)).itertuples():
-            kind = "NEW" if m.is_new else "T" if m.is_target else "NT"
-            counters[kind] += 1
-            ids[patient_id, m.lesion_id] = f"{kind}{counters[kind]:02d}"
-    return ids
+    first = first.assign(kind=np.where(first["is_new"], "NEW",
+                                       np.where(first["is_target"], "T", "NT")),
+                         order=first["lesion_id"].astype(int)
+                         ).sort_values(["patient_id", "order"], kind="stable")
+    number = first.groupby(["patient_id", "kind"]).cumcount() + 1
+    return {(patient_id, lesion_id): f"{kind}{n:02d}" for patient_id, lesion_id, kind, n in zip(
+        first["patient_id"], first["lesion_id"], first["kind"], number, strict=True)}
 
 
-def _xpt(folder: Path, domain: str, rows: list[dict], columns: list[str]) -> None:
+def _xpt(folder: Path, domain: str, rows: list[dict] | pd.DataFrame, columns: list[str]
+         ) -> None:
     frame = pd.DataFrame(rows, columns=columns)
     for column in columns:
         if frame[column].dtype == object:
@@ -161,26 +164,33 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
 
 
 def _write_qs(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    responses = tables["qlq_c30_item_response"]
-    answers = dict(zip(zip(responses["patient_id"], responses["assessment_date"],
-                           responses["item_no"], strict=True),
-                       responses["response"].tolist(), strict=True))
-    rows = []
-    for a in tables["qlq_c30_assessment"].itertuples():
-        for item in range(1, 31):
-            value = answers.get((a.patient_id, a.assessment_date, item))
-            rows.append({"USUBJID": usubjid(a.patient_id), "QSTESTCD": f"QLQ{item:02d}",
-                         "QSCAT": "EORTC QLQ-C30 V3.0", "QSORRES": as_text(value),
-                         "QSSTAT": "" if value is not None else "NOT DONE",
-                         "QSDTC": as_text(a.assessment_date)})
-    for s in performance(tables).itertuples():
-        rows.append({"USUBJID": usubjid(s.patient_id), "QSTESTCD": "ECOG",
-                     "QSCAT": "PERFORMANCE STATUS", "QSORRES": as_text(s.score), "QSSTAT": "",
-                     "QSDTC": as_text(s.assessment_date)})
-    for row in rows:
-        row |= {"STUDYID": STUDY, "DOMAIN": "QS"}
-    _xpt(folder, "QS", rows, ["STUDYID", "DOMAIN", "USUBJID", "QSTESTCD", "QSCAT", "QSORRES",
-                              "QSSTAT", "QSDTC"])
+    """Thirty item rows per questionnaire (an unanswered item NOT DONE), then ECOG rows;
+    built column-wise, as the domain is the largest of the delivery."""
+    keys = ["patient_id", "assessment_date", "item_no"]
+    assessments = tables["qlq_c30_assessment"]
+    items = pd.DataFrame({
+        "patient_id": np.repeat(assessments["patient_id"].to_numpy(), ITEMS),
+        "assessment_date": np.repeat(assessments["assessment_date"].to_numpy(), ITEMS),
+        "item_no": np.tile(np.arange(1, ITEMS + 1), len(assessments))})
+    answers = tables["qlq_c30_item_response"][[*keys, "response"]].drop_duplicates(
+        keys, keep="last")  # as a lookup: the last answer of an item counts
+    answered = items.merge(answers, on=keys, how="left", indicator=True)
+    response = answered["response"]
+    given = (answered["_merge"] == "both").to_numpy()
+    if response.dtype == object:
+        given &= np.array([value is not None for value in response], dtype=bool)
+    status = performance(tables)
+    _xpt(folder, "QS", pd.concat([
+        pd.DataFrame({"USUBJID": answered["patient_id"].map(usubjid),
+                      "QSTESTCD": [f"QLQ{item:02d}" for item in answered["item_no"]],
+                      "QSCAT": "EORTC QLQ-C30 V3.0", "QSORRES": as_texts(response),
+                      "QSSTAT": np.where(given, "", "NOT DONE"),
+                      "QSDTC": as_texts(answered["assessment_date"])}),
+        pd.DataFrame({"USUBJID": status["patient_id"].map(usubjid), "QSTESTCD": "ECOG",
+                      "QSCAT": "PERFORMANCE STATUS", "QSORRES": as_texts(status["score"]),
+                      "QSSTAT": "", "QSDTC": as_texts(status["assessment_date"])}),
+    ], ignore_index=True).assign(STUDYID=STUDY, DOMAIN="QS"),
+        ["STUDYID", "DOMAIN", "USUBJID", "QSTESTCD", "QSCAT", "QSORRES", "QSSTAT", "QSDTC"])
 
 
 def _write_tumours(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
