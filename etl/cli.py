@@ -380,9 +380,9 @@ def bench(
     per row. Writes bench/results/<date>.json and .md (after each size). Never part of
     `make test`.
 
-    Cost on 2 cores: --sizes 2500 about 4 minutes and 3 GB
-    (bench/results/2026-11-23-2500-1efaaca.md); the default sizes took 47 minutes and
-    19 GB at peak at their last full run (bench/results/2026-11-23-c5e2544.md).
+    Cost on 2 cores at the last full run (bench/results/2026-11-23-95735e6.md): the
+    default sizes took 41 minutes and 18 GB at peak; --sizes 2500 alone takes about 5
+    minutes and 3 GB.
     """
     from etl.bench.runner import run
 
