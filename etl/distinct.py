@@ -9,6 +9,7 @@ transformation looks at nothing but the value itself.
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 Result = pd.Series | tuple[pd.Series, ...]
@@ -31,3 +32,35 @@ def per_distinct(text: pd.Series, transform: Callable[[pd.Series], Result]) -> R
 
 def _spread(per_value: pd.Series, codes, index: pd.Index) -> pd.Series:
     return per_value.iloc[codes].set_axis(index)
+
+
+def cell_texts(cells: pd.Series, to_text: Callable[[object], str | None],
+               missing: set[str] = frozenset()) -> pd.Series:
+    """``to_text`` of every cell, as pandas text with the ``missing`` tokens blanked,
+    called once per distinct value of each Python type.
+
+    Readers get cells as Python objects (Excel) or NumPy numbers (SAS); one function call
+    per cell was most of their time. Values are told apart by type as well as value, since
+    ``1``, ``1.0`` and ``True`` are one key to a hash table but three texts; NaN is a value
+    like any other (``to_text`` decides what it means), and so is None."""
+    def texts(values: pd.Series) -> tuple[pd.arrays.StringArray, np.ndarray]:
+        codes, uniques = pd.factorize(values)  # None, NaN, NA and NaT all come back as NaN:
+        made = [to_text(value) for value in uniques]
+        empty = codes < 0
+        if empty.any():  # so the function sees one of the cells (one type: one meaning)
+            made.append(to_text(values.iloc[int(np.argmax(empty))]))
+            codes = np.where(empty, len(made) - 1, codes)
+        return pd.array([None if t in missing else t for t in made], dtype="string"), codes
+
+    cells = cells.reset_index(drop=True)
+    uniform = (cells.dtype != object  # a NumPy dtype, or nothing but str (checked in C)
+               or pd.api.types.infer_dtype(cells, skipna=False) == "string")
+    kinds = None if uniform else cells.map(type)
+    if kinds is None or kinds.nunique() <= 1:
+        distinct, codes = texts(cells)
+        return pd.Series(distinct.take(codes), dtype="string")
+    result = pd.Series(pd.NA, index=cells.index, dtype="string")
+    for _, of_kind in cells.groupby(kinds, sort=False):
+        distinct, codes = texts(of_kind)
+        result.iloc[of_kind.index] = distinct.take(codes)
+    return result

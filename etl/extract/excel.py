@@ -14,6 +14,7 @@ import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from etl.canonical import SOURCE_ROW
+from etl.distinct import cell_texts
 from etl.errors import DeliveryRejected
 from etl.mapping import ReaderOptions
 
@@ -34,15 +35,14 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None) -> pd.Data
     if not rows:
         raise DeliveryRejected(f"{path}[{sheet}]: the worksheet is empty (no header row)")
     header = [_text(cell) or "" for cell in rows[0]]
-    width = len(header)
-    body = [row + [""] * (width - len(row)) for row in rows[1:]]
+    body = pd.DataFrame(rows[1:], dtype=object)  # short rows padded with None
+    body = body.reindex(columns=range(max(len(header), body.shape[1])), fill_value="")
     missing = {token.strip() for token in options.missing}
     columns = {}
     for index, name in enumerate(header):
         if not name:
             continue
-        cells = pd.Series([_text(row[index]) for row in body], dtype="string")
-        columns[name.strip()] = cells.mask(cells.isin(missing) | cells.isna())
+        columns[name.strip()] = cell_texts(body[index], _text, missing)
     frame = pd.DataFrame(columns, index=range(len(body)))
     frame[SOURCE_ROW] = range(2, len(body) + 2)  # worksheet row 1 is the header
     return _without_trailing_blank_rows(frame)

@@ -15,6 +15,7 @@ import pandas as pd
 import pyreadstat
 
 from etl.canonical import SOURCE_ROW
+from etl.distinct import cell_texts
 from etl.errors import DeliveryRejected
 from etl.mapping import ReaderOptions
 
@@ -32,11 +33,8 @@ def read_dataset(path: Path, options: ReaderOptions) -> pd.DataFrame:
     columns = {}
     for name in raw.columns:
         values = raw[name]
-        if pd.api.types.is_numeric_dtype(values):
-            cells = pd.Series([_number_text(v) for v in values], dtype="string")
-        else:
-            cells = values.astype("string").str.strip()
-        columns[str(name).strip()] = cells.mask(cells.isin(missing) | cells.isna())
+        to_text = _number_text if pd.api.types.is_numeric_dtype(values) else _character_text
+        columns[str(name).strip()] = cell_texts(values, to_text, missing)
     frame = pd.DataFrame(columns, index=range(len(raw)))
     frame[SOURCE_ROW] = range(1, len(raw) + 1)
     return frame
@@ -46,6 +44,10 @@ def _number_text(value: float) -> str | None:
     if value is None or np.isnan(value):
         return None
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _character_text(value: object) -> str | None:
+    return None if pd.isna(value) else str(value).strip()
 
 
 def add_supplemental(parent: pd.DataFrame, supplemental: pd.DataFrame, label: str

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from etl.distinct import per_distinct
+from etl.distinct import cell_texts, per_distinct
 
 
 def test_each_distinct_text_is_transformed_once_and_spread_back_in_row_order():
@@ -31,3 +31,35 @@ def test_values_are_told_apart_as_text_and_tuples_come_back_aligned():
 
     assert as_text.tolist() == ["1.0", "1.00", "1.0"]  # equal numbers, different texts
     assert length.tolist() == [3, 4, 3]
+
+
+def test_cell_texts_calls_once_per_value_and_type_and_blanks_missing_tokens():
+    from datetime import date
+
+    calls: list[object] = []
+
+    def to_text(value: object) -> str | None:
+        calls.append(value)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value).strip()
+
+    cells = pd.Series([1, 1.0, True, " a", 1, None, " a", date(2024, 2, 29), "NA", True],
+                      index=range(5, 15), dtype=object)
+    texts = cell_texts(cells, to_text, missing={"NA"})
+
+    # 1, 1.0 and True are one hash key but three texts; each (type, value) is made once
+    assert sorted(map(repr, calls)) == sorted(map(repr, [1, 1.0, True, " a", None,
+                                                         date(2024, 2, 29), "NA"]))
+    assert texts.dtype == "string" and texts.index.tolist() == list(range(10))
+    assert texts.tolist() == ["1", "1.0", "yes", "a", "1", pd.NA, "a", "2024-02-29", pd.NA,
+                              "yes"]
+
+
+def test_cell_texts_of_numbers_keeps_nan_for_the_function_to_judge():
+    numbers = pd.Series([2.0, np.nan, 2.5, 2.0])
+    texts = cell_texts(numbers, lambda v: None if np.isnan(v) else repr(v))
+
+    assert texts.tolist() == ["2.0", pd.NA, "2.5", "2.0"]
