@@ -71,8 +71,12 @@ def nights_truth(centre: str, patients: int, seed: int, base_date: str, nights: 
 
 def _picked(frame: pd.DataFrame, columns: list[str], salt: str, per: int) -> pd.Series:
     """A stable pseudo-random 1-in-``per`` choice of rows, by the hash of their key."""
-    keys = frame[columns].astype(str).agg("|".join, axis=1)
-    return keys.map(lambda k: zlib.crc32(f"{salt}:{k}".encode()) % per == 0).astype(bool)
+    keys = frame[columns[0]].astype(str)
+    for column in columns[1:]:  # column-wise: joining each row in Python cost 4x as much
+        keys = keys + "|" + frame[column].astype(str)
+    prefix = f"{salt}:"
+    return pd.Series([zlib.crc32((prefix + key).encode()) % per == 0 for key in keys],
+                     index=frame.index, dtype=bool)
 
 
 def _changes(tables: dict[str, pd.DataFrame], night: int) -> dict[str, pd.DataFrame]:
