@@ -15,9 +15,9 @@ import pyarrow as pa
 from sqlalchemy import Connection, Table
 
 from etl.mapping import PROVENANCE_FIELDS
+from etl.sql import identifier
 from models.base import metadata
 
-TYPED = "incoming_typed"
 INCOMING = "incoming_snapshot"
 
 
@@ -46,6 +46,15 @@ def _columnar(rows: pd.DataFrame) -> pa.Table | pd.DataFrame:
         return rows
 
 
+def _typed(types: dict[str, object], present: pd.Index) -> str:
+    """``incoming_frame`` cast to the stored column types, in the stored column order;
+    a column the frame lacks is NULL (as an INSERT BY NAME would make it)."""
+    cells = ", ".join(
+        f"CAST({identifier(name) if name in present else 'NULL'} AS {kind}) AS "
+        f"{identifier(name)}" for name, kind in types.items())
+    return f"SELECT {cells} FROM incoming_frame"
+
+
 def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,
                    load_id: int, now: datetime) -> MergeCounts:
     """Apply tonight's ``rows`` (canonical fields + provenance) of ``site`` to ``raw.<table>``."""
@@ -54,27 +63,24 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
 
+    stored = duck.sql(f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0")
+    types = dict(zip(stored.columns, map(str, stored.dtypes), strict=True))
+    unknown = sorted(set(rows.columns) - set(types))
+    if unknown:
+        raise ValueError(f"{target} has no column(s) {', '.join(unknown)}")
     duck.register("incoming_frame", _columnar(rows))
-    try:  # in the raw table's column types first: the digests hash the stored values
+    try:  # typed as stored, in one pass: the digests hash the stored values
         connection.exec_driver_sql(
-            f"CREATE OR REPLACE TEMP TABLE {TYPED} AS "
-            f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0"
-        )
-        connection.exec_driver_sql(
-            f"INSERT INTO {TYPED} BY NAME SELECT * FROM incoming_frame"
+            f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT * REPLACE ("
+            f"{_digest(natural_key)} AS record_key, {_digest(content_columns(table))} AS "
+            "row_hash, CAST(? AS BIGINT) AS load_id, CAST(? AS VARCHAR) AS site, "
+            "CAST(? AS TIMESTAMP) AS extracted_at, CAST(? AS TIMESTAMP) AS valid_from, "
+            "CAST(NULL AS TIMESTAMP) AS valid_to, false AS is_withdrawn, "
+            f"CAST(NULL AS TIMESTAMP) AS withdrawn_at) FROM ({_typed(types, rows.columns)})",
+            (load_id, site, now, now),
         )
     finally:
         duck.unregister("incoming_frame")
-    connection.exec_driver_sql(  # a new table, not an UPDATE: DuckDB writes it in one pass
-        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT * REPLACE ("
-        f"{_digest(natural_key)} AS record_key, {_digest(content_columns(table))} AS row_hash, "
-        "CAST(? AS BIGINT) AS load_id, CAST(? AS VARCHAR) AS site, "
-        "CAST(? AS TIMESTAMP) AS extracted_at, CAST(? AS TIMESTAMP) AS valid_from, "
-        "CAST(NULL AS TIMESTAMP) AS valid_to, false AS is_withdrawn, "
-        f"CAST(NULL AS TIMESTAMP) AS withdrawn_at) FROM {TYPED}",
-        (load_id, site, now, now),
-    )
-    connection.exec_driver_sql(f"DROP TABLE {TYPED}")
     connection.exec_driver_sql(
         "CREATE OR REPLACE TEMP TABLE current_versions AS "
         f"SELECT raw_id, record_key, row_hash, is_withdrawn FROM {target} "
