@@ -53,19 +53,39 @@ def _label(value: object) -> str:
     return str(value)
 
 
-def strata(cohort: pd.DataFrame, factors: pd.DataFrame
+def _labels(values: pd.Series) -> np.ndarray:
+    """``_label`` of each value (None where unknown), made once per distinct value: a
+    factor has a few levels, the cohort a row per episode, endpoint and criterion."""
+    codes, levels = pd.factorize(values)
+    return np.array([*map(_label, levels), None], dtype=object)[codes]  # -1: the None
+
+
+def strata(cohort: pd.DataFrame, factors: pd.DataFrame, columns: list[str]
            ) -> Iterator[tuple[tuple, str, pd.DataFrame, int]]:
-    """(endpoint, criterion), factor, episodes of the factor's population with their
-    ``stratum`` label, and how many episodes had the factor unknown."""
-    cohort = cohort.assign(all="all")
+    """(endpoint, criterion), factor, the ``columns`` of the episodes of the factor's
+    population whose factor is known, with their ``stratum`` label, and how many episodes
+    had the factor unknown. An (endpoint, criterion) whose factor is unknown throughout
+    has no stratum and is not yielded.
+
+    The cohort is grouped and each factor labelled once, not per stratum: at registry
+    scale this was most of the survival tables' time."""
+    by_key = cohort.groupby(KEYS, sort=True).indices  # sorted keys -> row positions
+    table = cohort[columns]
+    phases = {}
     for _, factor in factors[factors["stratify"]].iterrows():
-        name = factor["factor"]
-        population = cohort if factor["episodes"] == "all" else cohort[
-            cohort["phase"] == factor["episodes"]]
-        for key, group in population.groupby(KEYS, sort=True):
-            values = group[name]
-            yield key, name, group[values.notna()].assign(
-                stratum=values.dropna().map(_label)), int(values.isna().sum())
+        name, episodes = factor["factor"], factor["episodes"]
+        if episodes not in phases:
+            phases[episodes] = (np.ones(len(cohort), dtype=bool) if episodes == "all"
+                                else (cohort["phase"] == episodes).to_numpy())
+        labels = (np.full(len(cohort), "all", dtype=object) if name == "all"
+                  else _labels(cohort[name]))
+        known = pd.notna(labels)
+        for key, positions in by_key.items():
+            members = positions[phases[episodes][positions]]
+            present = members[known[members]]
+            if len(present):
+                yield (key, name, table.iloc[present].assign(stratum=labels[present]),
+                       len(members) - len(present))
 
 
 def km_curves(cohort: pd.DataFrame, factors: pd.DataFrame, days_per_month: float,
@@ -73,7 +93,8 @@ def km_curves(cohort: pd.DataFrame, factors: pd.DataFrame, days_per_month: float
     """Kaplan–Meier curve per endpoint × criterion × factor × stratum × time; months =
     days / ``days_per_month``, bands undefined where S(t) ≤ ``tolerance`` (dbt vars)."""
     parts = []
-    for (endpoint, criterion), factor, episodes, _ in strata(cohort, factors):
+    for (endpoint, criterion), factor, episodes, _ in strata(cohort, factors,
+                                                             ["days", "is_event"]):
         for stratum, group in episodes.groupby("stratum", sort=True):
             curve = km_curve(group["days"], group["is_event"].astype(int),
                              tolerance)
@@ -95,7 +116,8 @@ def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame, days_per_month: fl
     cohort = cohort.merge(follow_up.rename(columns={"days": "os_days", "is_event": "os_event"}),
                           on=episode, how="left", validate="many_to_one")  # once, not per stratum
     rows = []
-    for (endpoint, criterion), factor, episodes, unknown in strata(cohort, factors):
+    for (endpoint, criterion), factor, episodes, unknown in strata(
+            cohort, factors, ["days", "is_event", "os_days", "os_event"]):
         for stratum, group in episodes.groupby("stratum", sort=True):
             median = median_survival(km_curve(group["days"], group["is_event"].astype(int),
                                               tolerance), tolerance)
@@ -119,7 +141,8 @@ def km_summaries(cohort: pd.DataFrame, factors: pd.DataFrame, days_per_month: fl
 def log_rank_tests(cohort: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
     """Log-rank test per endpoint × criterion × factor with at least two strata."""
     rows = []
-    for (endpoint, criterion), factor, episodes, _ in strata(cohort, factors):
+    for (endpoint, criterion), factor, episodes, _ in strata(cohort, factors,
+                                                             ["days", "is_event"]):
         if factor == "all" or episodes["stratum"].nunique() < 2:
             continue
         test = log_rank(episodes["days"], episodes["is_event"].astype(int),
