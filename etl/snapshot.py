@@ -46,7 +46,7 @@ def _columnar(rows: pd.DataFrame) -> pa.Table | pd.DataFrame:
         return rows
 
 
-def _typed(types: dict[str, object], present: pd.Index) -> str:
+def _typed(types: dict[str, str], present: pd.Index) -> str:
     """``incoming_frame`` cast to the stored column types, in the stored column order;
     a column the frame lacks is NULL (as an INSERT BY NAME would make it)."""
     cells = ", ".join(

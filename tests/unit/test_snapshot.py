@@ -25,3 +25,13 @@ def test_rows_reach_duckdb_as_typed_arrow_columns_with_their_values():
 def test_a_column_mixing_types_is_left_to_duckdb_as_pandas():
     rows = pd.DataFrame({"value": [1, "one"]})
     assert _columnar(rows) is rows
+
+
+def test_tonights_rows_are_cast_to_the_stored_types_and_a_missing_column_is_null():
+    from etl.snapshot import _typed
+
+    sql = _typed({"sample_date": "DATE", "value": "DECIMAL(12,4)", "unit": "VARCHAR"},
+                 pd.Index(["unit", "sample_date"]))
+    assert sql == ('SELECT CAST("sample_date" AS DATE) AS "sample_date", '
+                   'CAST(NULL AS DECIMAL(12,4)) AS "value", '
+                   'CAST("unit" AS VARCHAR) AS "unit" FROM incoming_frame')
