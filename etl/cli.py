@@ -380,9 +380,9 @@ def bench(
     per row. Writes bench/results/<date>.json and .md (after each size). Never part of
     `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-11-23-95735e6.md): the
-    default sizes took 41 minutes and 18 GB at peak; --sizes 2500 alone takes about 5
-    minutes and 3 GB.
+    Cost on 2 cores at the last full run (bench/results/2026-12-04-a6b87f1.md): the
+    default sizes took 35 minutes and 14.5 GB at peak; --sizes 2500 alone takes about 4
+    minutes and 2.5 GB.
     """
     from etl.bench.runner import run
 
