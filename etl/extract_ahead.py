@@ -1,4 +1,4 @@
-"""Extract the next delivery while the current one is gated and written.
+"""Extract the next deliveries while the current one is gated and written.
 
 A night loads its deliveries one after the other, and each has two halves of about the
 same cost: the extract (read and map the files; no database) and gate 1 plus the raw
