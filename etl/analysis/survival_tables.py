@@ -69,6 +69,7 @@ def strata(cohort: pd.DataFrame, factors: pd.DataFrame, columns: list[str]
 
     The cohort is grouped and each factor labelled once, not per stratum: at registry
     scale this was most of the survival tables' time."""
+    cohort = cohort.assign(all="all")  # the unstratified curve: one level for everybody
     by_key = cohort.groupby(KEYS, sort=True).indices  # sorted keys -> row positions
     table = cohort[columns]
     phases = {}
@@ -77,8 +78,7 @@ def strata(cohort: pd.DataFrame, factors: pd.DataFrame, columns: list[str]
         if episodes not in phases:
             phases[episodes] = (np.ones(len(cohort), dtype=bool) if episodes == "all"
                                 else (cohort["phase"] == episodes).to_numpy())
-        labels = (np.full(len(cohort), "all", dtype=object) if name == "all"
-                  else _labels(cohort[name]))
+        labels = _labels(cohort[name])
         known = pd.notna(labels)
         for key, positions in by_key.items():
             members = positions[phases[episodes][positions]]
