@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from etl.synth.render import as_text, as_texts, missing, rounded, to_canonical
+from etl.synth.xport import write_xport
 
 SITE = "TRL"
 STUDY = "TRL-PRRT-01"
@@ -81,14 +81,13 @@ def link_ids(lesions: pd.DataFrame) -> dict[tuple[str, str], str]:
         first["patient_id"], first["lesion_id"], first["kind"], number, strict=True)}
 
 
-def _xpt(folder: Path, domain: str, rows: list[dict] | pd.DataFrame, columns: list[str]
-         ) -> None:
+def _xpt(folder: Path, domain: str, rows: list[dict] | pd.DataFrame, columns: list[str],
+         when: date) -> None:
     frame = pd.DataFrame(rows, columns=columns)
     for column in columns:
         if frame[column].dtype == object:
             frame[column] = frame[column].fillna("").astype(str)
-    pyreadstat.write_xport(frame, str(folder / f"{domain.lower()}.xpt"),
-                           file_format_version=5, table_name=domain)
+    write_xport(frame, folder / f"{domain.lower()}.xpt", domain, when)
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path:
@@ -114,9 +113,9 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
                   "IDVARVAL": "", "QNAM": name, "QLABEL": name, "QVAL": value, "QORIG": "CRF"}
                  for name, value in qualifiers.items() if value]
     _xpt(folder, "DM", dm, ["STUDYID", "DOMAIN", "USUBJID", "SUBJID", "RFSTDTC", "DTHDTC",
-                            "DTHFL", "SITEID", "BRTHDTC", "SEX"])
+                            "DTHFL", "SITEID", "BRTHDTC", "SEX"], export_date)
     _xpt(folder, "SUPPDM", supp, ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM",
-                                  "QLABEL", "QVAL", "QORIG"])
+                                  "QLABEL", "QVAL", "QORIG"], export_date)
     _xpt(folder, "EX", [
         {"STUDYID": STUDY, "DOMAIN": "EX", "USUBJID": usubjid(c.patient_id),
          "EXSEQ": float(i + 1), "EXTRT": "177LU-DOTATATE",
@@ -126,8 +125,8 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
          "EXSTDTC": as_text(c.cycle_date)}
         for i, c in enumerate(tables["treatment_cycle"].itertuples())],
         ["STUDYID", "DOMAIN", "USUBJID", "EXSEQ", "EXTRT", "EXCAT", "EXDOSE", "EXDOSU",
-         "EXSTDTC"])
-    _write_qs(folder, tables)
+         "EXSTDTC"], export_date)
+    _write_qs(folder, tables, export_date)
     _xpt(folder, "LB", [
         {"STUDYID": STUDY, "DOMAIN": "LB", "USUBJID": usubjid(r.patient_id),
          "LBTESTCD": LAB_CODE[r.analyte],
@@ -138,20 +137,21 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
          if isinstance(r.value, float) else getattr(r, "unit_as_sent", None) or "",
          "LBDTC": as_text(r.sample_date)}
         for r in tables["lab_result"].itertuples()],
-        ["STUDYID", "DOMAIN", "USUBJID", "LBTESTCD", "LBORRES", "LBORRESU", "LBDTC"])
-    _write_tumours(folder, tables)
+        ["STUDYID", "DOMAIN", "USUBJID", "LBTESTCD", "LBORRES", "LBORRESU", "LBDTC"], export_date)
+    _write_tumours(folder, tables, export_date)
     _xpt(folder, "RS", [
         {"STUDYID": STUDY, "DOMAIN": "RS", "USUBJID": usubjid(r.patient_id),
          "RSTESTCD": "OVRLRESP", "RSCAT": "RECIST 1.1", "RSORRES": r.category,
          "RSSTRESC": r.category, "RSDTC": as_text(r.assessment_date)}
         for r in reported_responses(tables).itertuples()],
-        ["STUDYID", "DOMAIN", "USUBJID", "RSTESTCD", "RSCAT", "RSORRES", "RSSTRESC", "RSDTC"])
+        ["STUDYID", "DOMAIN", "USUBJID", "RSTESTCD", "RSCAT", "RSORRES", "RSSTRESC", "RSDTC"],
+        export_date)
     _xpt(folder, "AE", [
         {"STUDYID": STUDY, "DOMAIN": "AE", "USUBJID": usubjid(a.patient_id),
          "AETERM": a.term.upper(), "AEDECOD": a.term, "AETOXGR": as_text(a.grade),
          "AESTDTC": as_text(a.onset_date)}
         for a in tables["adverse_event"].itertuples()],
-        ["STUDYID", "DOMAIN", "USUBJID", "AETERM", "AEDECOD", "AETOXGR", "AESTDTC"])
+        ["STUDYID", "DOMAIN", "USUBJID", "AETERM", "AEDECOD", "AETOXGR", "AESTDTC"], export_date)
     ds = []
     for v in tables["vital_status"].itertuples():
         ds.append({"STUDYID": STUDY, "DOMAIN": "DS", "USUBJID": usubjid(v.patient_id),
@@ -159,11 +159,11 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
         if bool(v.is_dead):
             ds.append({"STUDYID": STUDY, "DOMAIN": "DS", "USUBJID": usubjid(v.patient_id),
                        "DSDECOD": "DEATH", "DSSTDTC": as_text(v.death_date)})
-    _xpt(folder, "DS", ds, ["STUDYID", "DOMAIN", "USUBJID", "DSDECOD", "DSSTDTC"])
+    _xpt(folder, "DS", ds, ["STUDYID", "DOMAIN", "USUBJID", "DSDECOD", "DSSTDTC"], export_date)
     return folder
 
 
-def _write_qs(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+def _write_qs(folder: Path, tables: dict[str, pd.DataFrame], when: date) -> None:
     """Thirty item rows per questionnaire (an unanswered item NOT DONE), then ECOG rows;
     built column-wise, as the domain is the largest of the delivery."""
     keys = ["patient_id", "assessment_date", "item_no"]
@@ -190,10 +190,10 @@ def _write_qs(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
                       "QSCAT": "PERFORMANCE STATUS", "QSORRES": as_texts(status["score"]),
                       "QSSTAT": "", "QSDTC": as_texts(status["assessment_date"])}),
     ], ignore_index=True).assign(STUDYID=STUDY, DOMAIN="QS"),
-        ["STUDYID", "DOMAIN", "USUBJID", "QSTESTCD", "QSCAT", "QSORRES", "QSSTAT", "QSDTC"])
+        ["STUDYID", "DOMAIN", "USUBJID", "QSTESTCD", "QSCAT", "QSORRES", "QSSTAT", "QSDTC"], when)
 
 
-def _write_tumours(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+def _write_tumours(folder: Path, tables: dict[str, pd.DataFrame], when: date) -> None:
     lesions = tables["lesion_measurement"]
     ids = link_ids(lesions)
     first = lesions.sort_values(["patient_id", "exam_date"]).drop_duplicates(
@@ -204,7 +204,7 @@ def _write_tumours(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
          "TUORRES": "NEW" if m.is_new else "TARGET" if m.is_target else "NON-TARGET",
          "TULOC": ORGAN[m.organ], "TUDTC": as_text(m.exam_date)}
         for m in first.itertuples()],
-        ["STUDYID", "DOMAIN", "USUBJID", "TULNKID", "TUORRES", "TULOC", "TUDTC"])
+        ["STUDYID", "DOMAIN", "USUBJID", "TULNKID", "TUORRES", "TULOC", "TUDTC"], when)
     rows = []
     for m in lesions.itertuples():
         result, unit = diameter(m.patient_id, m.diameter_mm)
@@ -213,7 +213,7 @@ def _write_tumours(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
                      "TRORRES": result, "TRORRESU": unit,
                      "TRSTAT": "" if result else "NOT DONE", "TRDTC": as_text(m.exam_date)})
     _xpt(folder, "TR", rows, ["STUDYID", "DOMAIN", "USUBJID", "TRLNKID", "TRTESTCD", "TRORRES",
-                              "TRORRESU", "TRSTAT", "TRDTC"])
+                              "TRORRESU", "TRSTAT", "TRDTC"], when)
 
 
 def reported_responses(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
