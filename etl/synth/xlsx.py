@@ -3,7 +3,8 @@
 A registry-sized BBK workbook has millions of cells; a general library (xlsxwriter)
 spends most of the generation time there, one Python call chain per cell. The export
 needs only text, numbers and date cells in a single date format, so each row is rendered
-to sheet XML directly and streamed into the zip. Strings are inline (as xlsxwriter's
+to sheet XML directly and streamed into the zip, each distinct value of a sheet turned
+into XML once. Strings are inline (as xlsxwriter's
 constant-memory mode writes them); numbers are written in their shortest exact form,
 so a reader gets back the very double that was written.
 """
@@ -94,39 +95,59 @@ def write_workbook(path: Path, sheets: list[Sheet], date_format: str) -> None:
 def _write_sheet(part, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     part.write(_SHEET_START.encode())
     letters = [_column_letters(i) for i in range(len(header))]
-    chunk = [_row(1, header, letters)]
+    bodies: dict[tuple[type, object], str] = {}
+    chunk = [_row(1, header, letters, bodies)]
     for number, row in enumerate(rows, start=2):
-        chunk.append(_row(number, row, letters))
+        chunk.append(_row(number, row, letters, bodies))
         if len(chunk) >= ROWS_PER_WRITE:
             part.write("".join(chunk).encode())
             chunk.clear()
     part.write(("".join(chunk) + _SHEET_END).encode())
 
 
-def _row(number: int, values: Sequence[object], letters: list[str]) -> str:
-    cells = "".join(_cell(f"{letter}{number}", value)
+def _row(number: int, values: Sequence[object], letters: list[str],
+         bodies: dict[tuple[type, object], str]) -> str:
+    cells = "".join(f'<c r="{letter}{number}"{body}'
                     for letter, value in zip(letters, values, strict=False)
-                    if not missing(value))
+                    if (body := _body(value, bodies)))
     return f'<row r="{number}">{cells}</row>'
 
 
-def _cell(reference: str, value: object) -> str:
+def _body(value: object, bodies: dict[tuple[type, object], str]) -> str:
+    """A cell's XML after its reference ("" for a missing value: no cell), rendered once
+    per distinct value of each type in a sheet: a registry-sized sheet repeats the same
+    dates, codes and numbers over millions of cells. Keyed by type too, so that ``1``,
+    ``1.0`` and ``True`` keep their own cells."""
+    key = (value.__class__, value)
+    try:
+        return bodies[key]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable: rendered each time
+        return "" if missing(value) else _cell(value)
+    if missing(value):
+        return ""  # not kept: NaN is never equal to itself, so it would never be found
+    body = bodies[key] = _cell(value)
+    return body
+
+
+def _cell(value: object) -> str:
     if isinstance(value, str):
         space = ' xml:space="preserve"' if value != value.strip() else ""
-        return f'<c r="{reference}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+        return f' t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
     if isinstance(value, bool):
-        return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
+        return f' t="b"><v>{int(value)}</v></c>'
     if isinstance(value, date):
         moment = value if isinstance(value, datetime) else datetime(value.year, value.month,
                                                                      value.day)
         serial = (moment.replace(tzinfo=None) - EXCEL_EPOCH).total_seconds() / 86_400
         serial += 1 if serial >= FAKE_LEAP_DAY else 0
-        return f'<c r="{reference}" s="{DATE_STYLE}"><v>{_number(serial)}</v></c>'
+        return f' s="{DATE_STYLE}"><v>{_number(serial)}</v></c>'
     if isinstance(value, Decimal):
-        return f'<c r="{reference}"><v>{format(value, "f")}</v></c>'
+        return f'><v>{format(value, "f")}</v></c>'
     if isinstance(value, numbers.Integral):
-        return f'<c r="{reference}"><v>{int(value)}</v></c>'
-    return f'<c r="{reference}"><v>{_number(value)}</v></c>'
+        return f'><v>{int(value)}</v></c>'
+    return f'><v>{_number(value)}</v></c>'
 
 
 def _number(value: object) -> str:

@@ -30,3 +30,16 @@ def test_cells_read_back_with_their_types_and_exact_values(tmp_path):
     assert cells[3] == [True, "Dünndarm", date(1900, 1, 1), -2.5e-07, 3.0]
     assert cells[4] == [2.0, "", date(1900, 3, 1), "", ""]
     assert book.get_sheet_by_name("Leer").to_python() == [["nur Kopf"]]
+
+
+def test_repeated_values_of_different_types_keep_their_own_cells(tmp_path):
+    # cells are rendered once per distinct value; 1, 1.0 and True compare equal
+    path = tmp_path / "export.xlsx"
+    column = [1, 1.0, True, 1, float("nan"), float("nan"), "1", True, date(2024, 1, 1)]
+    write_workbook(path, [("S", ["Wert"], iter([value] for value in column))],
+                   date_format="yyyy-mm-dd")
+    cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python(
+        skip_empty_area=False)
+    assert [row[0] for row in cells[1:]] == [1.0, 1.0, True, 1.0, "", "", "1", True,
+                                             date(2024, 1, 1)]
+    assert [type(row[0]) for row in cells[1:4]] == [float, float, bool]
