@@ -1,6 +1,7 @@
 """Render truth tables as an IOW delivery: a REDCap raw export (choice codes, events,
 repeating instruments, checkbox columns) and the project's data dictionary."""
 
+import csv
 import shutil
 from datetime import date
 from pathlib import Path
@@ -97,8 +98,12 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
                      "last_contact": as_text(v.last_contact_date),
                      "vital_status": "2" if v.is_dead else "1",
                      "death_date": as_text(v.death_date), "followup_complete": COMPLETE})
-    frame = pd.DataFrame(rows, columns=header).fillna("")
-    frame.to_csv(folder / f"IOW_redcap_{stamp}.csv", index=False)
+    with (folder / f"IOW_redcap_{stamp}.csv").open("w", encoding="utf-8", newline="") as out:
+        # row by row from the dicts: a data frame of them first cost twice as much
+        export = csv.DictWriter(out, header, restval="", extrasaction="ignore",
+                                lineterminator="\n")
+        export.writeheader()
+        export.writerows(rows)
     return folder
 
 
