@@ -1,14 +1,16 @@
 """Extracts run ahead of the delivery being loaded, a bounded number of them; a worker
 lost mid-extract stops the night with an error that names the delivery."""
 
+import os
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 
+from etl import extract_ahead
 from etl.errors import ExtractWorkerLost
-from etl.extract_ahead import AHEAD, Ahead, extracts_ahead
+from etl.extract_ahead import AHEAD, EXTRACTED_HERE, Ahead, Extraction, extracts_ahead
 from etl.inbox import Delivery
 
 
@@ -40,3 +42,26 @@ def test_at_most_two_deliveries_are_started_ahead_of_the_one_handed_over():
     rest = list(handed)
     assert [a.delivery for a in rest] == deliveries[2:]
     assert asked == [d.name for d in deliveries]  # each asked once, in order
+
+
+def test_the_second_delivery_is_extracted_here_before_the_first_is_handed_over(monkeypatch):
+    deliveries = [Delivery(site="ROT", path=Path(f"inbox/ROT_2026060{day}"), export_date=None,
+                           content_sha256=f"{day}" * 64, file_sha256={}) for day in range(1, 5)]
+    extracted_by: dict[str, int] = {}
+
+    def fake_extract(settings, loaded, key, delivery: Delivery) -> Extraction:
+        extracted_by[delivery.name] = os.getpid()
+        return Extraction(extracted=f"frames of {delivery.name}", wall_s=0.0, cpu_s=0.0)
+
+    monkeypatch.setattr(extract_ahead, "extract", fake_extract)
+    said: list[str] = []
+    # only the second is wanted: the worker gets nothing, so only extracts here can happen
+    handed = extracts_ahead(deliveries, lambda d: d is deliveries[EXTRACTED_HERE],
+                            settings=None, mappings={"ROT": None}, key=b"", say=said.append)
+    first = next(handed)
+    assert EXTRACTED_HERE == 1 and first.future is None
+    assert extracted_by == {"ROT_20260602": os.getpid()}  # done before the first was handed
+    assert said == ["  extracting ROT_20260602 (beside the worker) ..."]
+    second = next(handed)
+    assert second.future.done() and second.result() == "frames of ROT_20260602"
+    assert [a.future for a in handed] == [None, None]
