@@ -380,8 +380,8 @@ def bench(
     per row. Writes bench/results/<date>.json and .md (after each size). Never part of
     `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-12-04-1db130b.md): the
-    default sizes took 34 minutes and 15 GB at peak; --sizes 2500 alone takes about 4
+    Cost on 2 cores at the last full run (bench/results/2026-12-04-99584aa.md): the
+    default sizes took 29.5 minutes and 16.5 GB at peak; --sizes 2500 alone takes about 3
     minutes and 2.5 GB.
     """
     from etl.bench.runner import run
