@@ -380,9 +380,9 @@ def bench(
     per row. Writes bench/results/<date>.json and .md (after each size). Never part of
     `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-12-04-99584aa.md): the
-    default sizes took 29.5 minutes and 16.5 GB at peak; --sizes 2500 alone takes about 3
-    minutes and 2.5 GB.
+    Cost on 2 cores at the last full run (bench/results/2026-12-04-8c3f73f.md): the
+    default sizes took 28.5 minutes and 17 GB at peak; --sizes 2500 alone takes about 3
+    minutes and 2.6 GB.
     """
     from etl.bench.runner import run
 
