@@ -83,11 +83,8 @@ def link_ids(lesions: pd.DataFrame) -> dict[tuple[str, str], str]:
 
 def _xpt(folder: Path, domain: str, rows: list[dict] | pd.DataFrame, columns: list[str],
          when: date) -> None:
-    frame = pd.DataFrame(rows, columns=columns)
-    for column in columns:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].fillna("").astype(str)
-    write_xport(frame, folder / f"{domain.lower()}.xpt", domain, when)
+    write_xport(pd.DataFrame(rows, columns=columns), folder / f"{domain.lower()}.xpt", domain,
+                when)  # text columns: missing as blank, in write_xport
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path:

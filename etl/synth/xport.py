@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 RECORD = 80
-NAMESTR = 140
 LIBRARY = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
 MEMBER = (b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
           b"000000000000000001600000000140  ")
@@ -52,8 +51,8 @@ def _stamp(when: date) -> bytes:
     return when.strftime("%d%b%y:00:00:00").upper().encode("ascii")
 
 
-def _padded(block: bytes, fill: bytes = b" ") -> bytes:
-    return block + fill * (-len(block) % RECORD)
+def _padded(block: bytes) -> bytes:
+    return block + b" " * (-len(block) % RECORD)
 
 
 def _characters(values: pd.Series) -> tuple[np.ndarray, int]:
