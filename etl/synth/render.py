@@ -1,5 +1,6 @@
 """Small helpers the centre writers share to turn truth values into cell text."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -30,14 +31,15 @@ def as_text(value: object) -> str:
     return str(value)
 
 
-def as_texts(values: pd.Series) -> np.ndarray:
-    """``as_text`` of each value, computed once per distinct value. Objects of several
+def as_texts(values: pd.Series, render: Callable[[object], str] = as_text) -> np.ndarray:
+    """``render`` (``as_text`` unless told) of each value, computed once per distinct
+    value; a missing value is "", as every renderer here makes it. Objects of several
     types are rendered one by one instead: equal-comparing values of different types
     (``1``, ``1.0``, ``True``) would share a text otherwise."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if values.dtype == object and len({type(u) for u in uniques}) > 1:
-        return np.array([as_text(v) for v in values], dtype=object)
-    texts = np.array([*(as_text(u) for u in uniques), ""], dtype=object)
+        return np.array([render(v) for v in values], dtype=object)
+    texts = np.array([*(render(u) for u in uniques), ""], dtype=object)
     return texts[codes]  # the sentinel -1 (missing) picks the trailing ""
 
 
@@ -55,14 +57,15 @@ def questionnaires(tables: dict[str, pd.DataFrame]):
     items = tables["qlq_c30_item_response"].pivot_table(
         index=["patient_id", "assessment_date"], columns="item_no", values="response",
         aggfunc="first").reindex(columns=range(1, 31))
-    answers_of = dict(zip(items.index, items.to_numpy(dtype=object).tolist(), strict=True))
-    unanswered = [None] * 30
+    texts = np.column_stack([as_texts(items[item]) for item in items.columns])
+    answers_of = dict(zip(items.index, texts.tolist(), strict=True))
+    unanswered = [""] * 30
     kps = tables["performance_status"].set_index(["patient_id", "assessment_date"])["score"]
     kps_of = dict(zip(kps.index, kps.tolist(), strict=True))
     for a in tables["qlq_c30_assessment"].itertuples():
         key = (a.patient_id, a.assessment_date)
         yield (a.patient_id, a.assessment_date, as_text(kps_of.get(key)),
-               [as_text(answer) for answer in answers_of.get(key, unanswered)])
+               answers_of.get(key, unanswered))
 
 
 def exam_modality(tables: dict[str, pd.DataFrame]) -> dict[tuple, str]:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from etl.synth.render import (
     as_text,
+    as_texts,
     decimal_comma,
     exam_modality,
     questionnaires,
@@ -82,18 +83,8 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
              decimal_comma(c.administered_activity_gbq), "177Lu-octreotaat", PHASE[c.phase]]
             for c in tables["treatment_cycle"].itertuples()))
     _write_qol(folder, tables)
-    _write(folder / "lab.csv", ["patnr", "datum", "bepaling", "waarde", "eenheid"],
-           ([r.patient_id, _date(r.sample_date), ANALYTE[r.analyte][0],
-             decimal_comma(lab_value(r.analyte, r.value)) if isinstance(r.value, float)
-             else as_text(r.value), getattr(r, "unit_as_sent", None) or ANALYTE[r.analyte][1]]
-            for r in tables["lab_result"].itertuples()))
-    modality = exam_modality(tables)
-    _write(folder / "beeldvorming.csv",
-           ["patnr", "datum", "modaliteit", "laesie", "orgaan", "doel", "diameter_mm", "nieuw"],
-           ([m.patient_id, _date(m.exam_date), modality[(m.patient_id, m.exam_date)],
-             m.lesion_id, ORGAN[m.organ], _yes_no(m.is_target),
-             as_text(m.diameter_mm), _yes_no(m.is_new)]
-            for m in tables["lesion_measurement"].itertuples()))
+    _write_labs(folder, tables["lab_result"])
+    _write_lesions(folder, tables)
     _write(folder / "toxiciteit.csv", ["patnr", "datum", "term", "graad"],
            ([a.patient_id, _date(a.onset_date), AE_TERM.get(a.term, a.term), as_text(a.grade)]
             for a in tables["adverse_event"].itertuples()))
@@ -102,6 +93,33 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
            ([v.patient_id, _date(v.last_contact_date), _yes_no(v.is_dead),
              _date(v.death_date)] for v in tables["vital_status"].itertuples()))
     return folder
+
+
+def _write_labs(folder: Path, labs: pd.DataFrame) -> None:
+    """Column by column (the largest file with the lesions): dates rendered once each."""
+    analytes = labs["analyte"].tolist()
+    sent_units = (labs["unit_as_sent"].tolist() if "unit_as_sent" in labs
+                  else [None] * len(labs))
+    _write(folder / "lab.csv", ["patnr", "datum", "bepaling", "waarde", "eenheid"],
+           zip(labs["patient_id"].tolist(), as_texts(labs["sample_date"], _date),
+               [ANALYTE[a][0] for a in analytes],
+               [decimal_comma(lab_value(a, v)) if isinstance(v, float) else as_text(v)
+                for a, v in zip(analytes, labs["value"].tolist(), strict=True)],
+               [sent or ANALYTE[a][1] for a, sent in zip(analytes, sent_units, strict=True)],
+               strict=True))
+
+
+def _write_lesions(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Column by column, each distinct date, flag and diameter rendered once."""
+    lesions, modality = tables["lesion_measurement"], exam_modality(tables)
+    patients, dates = lesions["patient_id"].tolist(), lesions["exam_date"].tolist()
+    _write(folder / "beeldvorming.csv",
+           ["patnr", "datum", "modaliteit", "laesie", "orgaan", "doel", "diameter_mm", "nieuw"],
+           zip(patients, as_texts(lesions["exam_date"], _date),
+               [modality[key] for key in zip(patients, dates, strict=True)],
+               lesions["lesion_id"].tolist(), [ORGAN[organ] for organ in lesions["organ"]],
+               as_texts(lesions["is_target"], _yes_no), as_texts(lesions["diameter_mm"]),
+               as_texts(lesions["is_new"], _yes_no), strict=True))
 
 
 def _write_qol(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
