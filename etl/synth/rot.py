@@ -96,7 +96,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path
 
 
 def _write_labs(folder: Path, labs: pd.DataFrame) -> None:
-    """Column by column (the largest file with the lesions): dates rendered once each."""
+    """Column by column (with the lesions, ROT's largest file): each date rendered once."""
     analytes = labs["analyte"].tolist()
     sent_units = (labs["unit_as_sent"].tolist() if "unit_as_sent" in labs
                   else [None] * len(labs))

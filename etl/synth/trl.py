@@ -83,8 +83,9 @@ def link_ids(lesions: pd.DataFrame) -> dict[tuple[str, str], str]:
 
 def _xpt(folder: Path, domain: str, rows: list[dict] | pd.DataFrame, columns: list[str],
          when: date) -> None:
+    """One domain's transport file; ``write_xport`` writes missing text as blanks."""
     write_xport(pd.DataFrame(rows, columns=columns), folder / f"{domain.lower()}.xpt", domain,
-                when)  # text columns: missing as blank, in write_xport
+                when)
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path, export_date: date) -> Path:
