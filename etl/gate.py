@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from etl.config import Settings
 from etl.inbox import Delivery
 from etl.load import Extracted
-from models.base import metadata
+from etl.snapshot import preview_withdrawals
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
@@ -216,22 +216,13 @@ def snapshot_changes(connection: Connection, site: str, tables: dict[str, pd.Dat
                      ) -> pd.DataFrame:
     """Per table: the centre's current records, and how many tonight's snapshot lacks."""
     rows = []
-    duck = connection.connection.driver_connection
     for table_name, incoming in tables.items():
-        key = metadata.tables[f"raw.{table_name}"].info["natural_key"]
-        keys = incoming[key].drop_duplicates()
-        duck.register("incoming_keys", keys)
-        try:
-            join = " AND ".join(f"c.{k} IS NOT DISTINCT FROM i.{k}" for k in key)
-            current, missing = duck.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM "
-                f"incoming_keys i WHERE {join})) FROM raw.{table_name} c WHERE c.site = ? "
-                "AND c.valid_to IS NULL AND NOT c.is_withdrawn", [site]).fetchone()
-        finally:
-            duck.unregister("incoming_keys")
+        preview = preview_withdrawals(connection, table_name, site, incoming)
+        current = preview.current_records
         rows.append({"table": table_name, "current_records": current,
-                     "incoming_records": len(keys), "would_withdraw": missing,
-                     "withdrawn_share": missing / current if current else 0.0})
+                     "incoming_records": preview.incoming_records,
+                     "would_withdraw": preview.would_withdraw,
+                     "withdrawn_share": preview.would_withdraw / current if current else 0.0})
     return pd.DataFrame(rows)
 
 

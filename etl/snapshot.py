@@ -55,6 +55,44 @@ def _typed(types: dict[str, str], present: pd.Index) -> str:
     return f"SELECT {cells} FROM incoming_frame"
 
 
+def _stored_types(duck, target: str) -> dict[str, str]:
+    stored = duck.sql(f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0")
+    return dict(zip(stored.columns, map(str, stored.dtypes), strict=True))
+
+
+@dataclass(frozen=True)
+class WithdrawalPreview:
+    current_records: int
+    incoming_records: int  # distinct natural keys
+    would_withdraw: int
+
+
+def preview_withdrawals(connection: Connection, table_name: str, site: str,
+                        rows: pd.DataFrame) -> WithdrawalPreview:
+    """How many of the centre's current records tonight's ``rows`` lack, which the merge
+    would flag withdrawn: gate 1 judges this before anything is written. Keys are compared
+    by the digest the merge stores (``record_key``), typed as stored, so the count is the
+    merge's own; one text column per side is also cheaper to match than the key's fields."""
+    table = metadata.tables[f"raw.{table_name}"]
+    natural_key = table.info["natural_key"]
+    target = f"raw.{table_name}"
+    duck = connection.connection.driver_connection
+    types = _stored_types(duck, target)
+    present = pd.Index([name for name in natural_key if name in rows.columns])
+    duck.register("incoming_frame", rows[present])
+    try:
+        incoming, current, missing = connection.exec_driver_sql(
+            f"WITH incoming AS (SELECT DISTINCT {_digest(natural_key)} AS record_key FROM "
+            f"({_typed({name: types[name] for name in natural_key}, present)})) "
+            "SELECT (SELECT count(*) FROM incoming), count(*), count(*) FILTER (WHERE "
+            f"record_key NOT IN (SELECT record_key FROM incoming)) FROM {target} "
+            "WHERE site = ? AND valid_to IS NULL AND NOT is_withdrawn", (site,)).one()
+    finally:
+        duck.unregister("incoming_frame")
+    return WithdrawalPreview(current_records=current, incoming_records=incoming,
+                             would_withdraw=missing)
+
+
 def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,
                    load_id: int, now: datetime) -> MergeCounts:
     """Apply tonight's ``rows`` (canonical fields + provenance) of ``site`` to ``raw.<table>``."""
@@ -63,8 +101,7 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
 
-    stored = duck.sql(f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0")
-    types = dict(zip(stored.columns, map(str, stored.dtypes), strict=True))
+    types = _stored_types(duck, target)
     unknown = sorted(set(rows.columns) - set(types))
     if unknown:
         raise ValueError(f"{target} has no column(s) {', '.join(unknown)}")

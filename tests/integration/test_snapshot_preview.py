@@ -1,0 +1,49 @@
+"""Gate 1's preview of a snapshot's withdrawals counts what the merge would then do."""
+
+from datetime import date, datetime
+
+import pandas as pd
+
+from etl import db
+from etl.snapshot import WithdrawalPreview, merge_snapshot, preview_withdrawals
+
+NIGHT_1, NIGHT_2 = datetime(2024, 6, 1, 2), datetime(2024, 6, 2, 2)
+
+
+def labs(*records: tuple[str, date, str, float]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "patient_pseudonym": [r[0] for r in records], "sample_date": [r[1] for r in records],
+        "analyte": [r[2] for r in records], "value": [r[3] for r in records],
+        "is_canonical_unit": True, "source_file": "lab.csv", "source_file_sha256": "0" * 64,
+        "source_row": range(2, len(records) + 2)})
+
+
+P1_JAN, P1_FEB = ("P1", date(2024, 1, 2), "cga", 90.0), ("P1", date(2024, 2, 2), "cga", 95.0)
+P2_JAN, P3_JAN = ("P2", date(2024, 1, 2), "hb", 7.1), ("P3", date(2024, 1, 2), "hb", 8.0)
+
+
+def test_withdrawals_are_counted_by_natural_key_among_the_centres_current_records(settings):
+    with db.connect(settings) as connection:
+        db.upgrade(connection)
+        merge_snapshot(connection, "lab_result", "ROT", labs(P1_JAN, P1_FEB, P2_JAN, P3_JAN),
+                       1, NIGHT_1)
+        merge_snapshot(connection, "lab_result", "IOW", labs(("P9", date(2024, 1, 2), "cga",
+                                                             80.0)), 2, NIGHT_1)
+        # night 2 withdraws P3's value: it is no longer a current record of ROT
+        merge_snapshot(connection, "lab_result", "ROT", labs(P1_JAN, P1_FEB, P2_JAN), 3, NIGHT_2)
+
+        # tonight: P1's January value twice, P2's value corrected (same key), a new value;
+        # P1's February value is missing
+        tonight = labs(P1_JAN, P1_JAN, ("P2", date(2024, 1, 2), "hb", 7.3),
+                       ("P4", date(2024, 3, 1), "cga", 70.0))
+        preview = preview_withdrawals(connection, "lab_result", "ROT", tonight)
+        assert preview == WithdrawalPreview(current_records=3, incoming_records=3,
+                                            would_withdraw=1)
+        # IOW's record is not ROT's to withdraw; all of IOW's would go with an empty night
+        assert preview_withdrawals(connection, "lab_result", "IOW", tonight.head(0)) == \
+            WithdrawalPreview(current_records=1, incoming_records=0, would_withdraw=1)
+
+        merged = merge_snapshot(connection, "lab_result", "ROT",
+                                tonight.drop_duplicates(["patient_pseudonym", "sample_date",
+                                                         "analyte"]), 4, NIGHT_2)
+        assert merged.withdrawn == preview.would_withdraw
