@@ -13,7 +13,7 @@ import copy
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -219,9 +219,7 @@ def snapshot_changes(connection: Connection, site: str, tables: dict[str, pd.Dat
     for table_name, incoming in tables.items():
         preview = preview_withdrawals(connection, table_name, site, incoming)
         current = preview.current_records
-        rows.append({"table": table_name, "current_records": current,
-                     "incoming_records": preview.incoming_records,
-                     "would_withdraw": preview.would_withdraw,
+        rows.append({"table": table_name, **asdict(preview),
                      "withdrawn_share": preview.would_withdraw / current if current else 0.0})
     return pd.DataFrame(rows)
 

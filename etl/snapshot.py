@@ -10,6 +10,7 @@ current records missing tonight are flagged withdrawn. All in set-based SQL.
 from dataclasses import dataclass
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, Table
@@ -55,7 +56,8 @@ def _typed(types: dict[str, str], present: pd.Index) -> str:
     return f"SELECT {cells} FROM incoming_frame"
 
 
-def _stored_types(duck, target: str) -> dict[str, str]:
+def _stored_types(duck: duckdb.DuckDBPyConnection, target: str) -> dict[str, str]:
+    """The raw table's column types as DuckDB names them (what tonight's rows are cast to)."""
     stored = duck.sql(f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0")
     return dict(zip(stored.columns, map(str, stored.dtypes), strict=True))
 

@@ -41,8 +41,7 @@ def read_dataset(path: Path, options: ReaderOptions) -> pd.DataFrame:
     columns = {}
     for name, values in raw.items():
         if metadata.readstat_variable_types[name] == "double":
-            cells = pd.Series(values, dtype="float64")
-            to_text = _number_text
+            cells, to_text = pd.Series(values, dtype="float64"), _number_text
         else:
             cells, to_text = pd.Series(values, dtype=object), _character_text
         columns[str(name).strip()] = cell_texts(cells, to_text, missing)
