@@ -20,10 +20,11 @@ from etl.errors import DeliveryRejected
 from etl.extract import Source, read_source
 from etl.extract.sdtm import add_supplemental
 from etl.extract.shape import attach, select_rows, skip_and_unpivot
+from etl.fingerprint import with_fingerprints
 from etl.inbox import Delivery
-from etl.mapping import Extract, LoadedMapping, SiteMapping
+from etl.mapping import Extract, LoadedMapping, SiteMapping, content_columns
 from etl.reference import cross_checks
-from etl.snapshot import MergeCounts, content_columns, merge_snapshot
+from etl.snapshot import MergeCounts, merge_snapshot
 from models.base import metadata
 
 
@@ -133,6 +134,8 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
         tables[table_name] = rows
         issue_frames.append(duplicates)
     issue_frames += cross_check(tables)
+    tables = {name: with_fingerprints(metadata.tables[f"raw.{name}"], rows)
+              for name, rows in tables.items()}
     issues = pd.concat([f[ISSUE_FRAME_COLUMNS] for f in issue_frames if not f.empty]
                        or [pd.DataFrame(columns=ISSUE_FRAME_COLUMNS)], ignore_index=True)
     _account(reports, tables, issues)

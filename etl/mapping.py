@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import Boolean, Column, Integer
+from sqlalchemy import Boolean, Column, Integer, Table
 
 import models  # noqa: F401  (registers the raw tables)
 from etl.config import PACKAGE_DIR, Settings
@@ -268,8 +268,14 @@ class SiteMapping(Strict):
 PROVENANCE_FIELDS = frozenset({
     "raw_id", "record_key", "row_hash", "load_id", "site", "source_file",
     "source_file_sha256", "source_row", "extracted_at", "valid_from", "valid_to",
-    "is_withdrawn", "withdrawn_at", "patient_pseudonym",
+    "is_withdrawn", "withdrawn_at", "patient_pseudonym", "content_fingerprint",
 })
+
+
+def content_columns(table: Table) -> list[str]:
+    """The fields that make a record's content: what ``row_hash`` digests and a record's
+    fingerprint hashes (``etl.fingerprint``)."""
+    return [c.name for c in table.c if c.name not in PROVENANCE_FIELDS] + ["patient_pseudonym"]
 
 
 def raw_table_names() -> list[str]:

@@ -5,21 +5,33 @@ current versions of the same centre, by natural key (``record_key``) and content
 (``row_hash``): unchanged records are left alone (an identical resend changes nothing),
 changed ones close their current version and add a new one, new ones are inserted, and
 current records missing tonight are flagged withdrawn. All in set-based SQL.
+
+Most of a night's records are resent unchanged. Those are recognised first, by their
+content fingerprint (``etl.fingerprint``) against the one stored with the current
+version; only the others are cast to the stored types, digested and compared.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
-from etl.mapping import PROVENANCE_FIELDS
+from etl.fingerprint import (
+    FINGERPRINT_COLUMNS,
+    FINGERPRINT_HIGH,
+    FINGERPRINT_LOW,
+    STORED,
+    stored_sql,
+)
+from etl.mapping import content_columns
 from etl.sql import identifier
 from models.base import metadata
 
-INCOMING = "incoming_snapshot"
+INCOMING, UNCHANGED = "incoming_snapshot", "unchanged_versions"
 
 
 @dataclass(frozen=True)
@@ -34,10 +46,6 @@ def _digest(columns: list[str]) -> str:
     return f"md5(concat_ws(chr(31), {parts}))"
 
 
-def content_columns(table: Table) -> list[str]:
-    return [c.name for c in table.c if c.name not in PROVENANCE_FIELDS] + ["patient_pseudonym"]
-
-
 def _columnar(rows: pd.DataFrame) -> pa.Table | pd.DataFrame:
     """The rows as Arrow columns, typed from their values (dates, decimals, text), which
     DuckDB reads without a Python call per cell; a column mixing types stays pandas."""
@@ -47,12 +55,15 @@ def _columnar(rows: pd.DataFrame) -> pa.Table | pd.DataFrame:
         return rows
 
 
-def _typed(types: dict[str, str], present: pd.Index) -> str:
+def _typed(types: dict[str, str], present: pd.Index, computed: dict[str, str] | None = None
+           ) -> str:
     """``incoming_frame`` cast to the stored column types, in the stored column order;
-    a column the frame lacks is NULL (as an INSERT BY NAME would make it)."""
+    a column the frame lacks is NULL (as an INSERT BY NAME would make it) unless
+    ``computed`` gives its expression."""
+    computed = computed or {}
     cells = ", ".join(
-        f"CAST({identifier(name) if name in present else 'NULL'} AS {kind}) AS "
-        f"{identifier(name)}" for name, kind in types.items())
+        f"CAST({computed.get(name) or (identifier(name) if name in present else 'NULL')} AS "
+        f"{kind}) AS {identifier(name)}" for name, kind in types.items())
     return f"SELECT {cells} FROM incoming_frame"
 
 
@@ -60,6 +71,34 @@ def _stored_types(duck: duckdb.DuckDBPyConnection, target: str) -> dict[str, str
     """The raw table's column types as DuckDB names them (what tonight's rows are cast to)."""
     stored = duck.sql(f"SELECT * EXCLUDE (raw_id) FROM {target} LIMIT 0")
     return dict(zip(stored.columns, map(str, stored.dtypes), strict=True))
+
+
+def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str,
+                        rows: pd.DataFrame) -> pd.DataFrame:
+    """Tonight's records whose fingerprint is that of a current, not withdrawn version of
+    the centre's go to temp table ``unchanged_versions`` (that version's ``raw_id`` and
+    ``record_key``); the others are returned, to be compared in full."""
+    missing = [name for name in FINGERPRINT_COLUMNS if name not in rows.columns]
+    if missing:
+        raise ValueError(f"tonight's rows for {target} carry no content fingerprint "
+                         f"({', '.join(missing)}; see etl.fingerprint.with_fingerprints)")
+    duck.register("incoming_fingerprints", pa.table({
+        "position": np.arange(len(rows)), FINGERPRINT_HIGH: rows[FINGERPRINT_HIGH].to_numpy(),
+        FINGERPRINT_LOW: rows[FINGERPRINT_LOW].to_numpy()}))
+    try:
+        duck.execute(
+            f"CREATE OR REPLACE TEMP TABLE {UNCHANGED} AS SELECT c.raw_id, c.record_key, "
+            f"f.position FROM {target} c JOIN incoming_fingerprints f "
+            f"ON c.{STORED} = {stored_sql('f')} "
+            "WHERE c.site = ? AND c.valid_to IS NULL AND NOT c.is_withdrawn", [site])
+    finally:
+        duck.unregister("incoming_fingerprints")
+    positions = duck.execute(f"SELECT position FROM {UNCHANGED}").fetchnumpy()["position"]
+    if len(positions) == 0:
+        return rows
+    others = np.ones(len(rows), dtype=bool)
+    others[positions] = False
+    return rows[others]
 
 
 @dataclass(frozen=True)
@@ -74,40 +113,46 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
     """How many of the centre's current records tonight's ``rows`` lack, which the merge
     would flag withdrawn: gate 1 judges this before anything is written. Keys are compared
     by the digest the merge stores (``record_key``), typed as stored, so the count is the
-    merge's own; one text column per side is also cheaper to match than the key's fields."""
+    merge's own; records resent unchanged are recognised by fingerprint, as the merge does."""
     table = metadata.tables[f"raw.{table_name}"]
     natural_key = table.info["natural_key"]
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
     types = _stored_types(duck, target)
-    present = pd.Index([name for name in natural_key if name in rows.columns])
-    duck.register("incoming_frame", rows[present])
+    others = _recognise_unchanged(duck, target, site, rows)
+    present = pd.Index([name for name in natural_key if name in others.columns])
+    duck.register("incoming_frame", others[present])
     try:
         incoming, current, missing = connection.exec_driver_sql(
             f"WITH incoming AS (SELECT DISTINCT {_digest(natural_key)} AS record_key FROM "
             f"({_typed({name: types[name] for name in natural_key}, present)})) "
-            "SELECT (SELECT count(*) FROM incoming), count(*), count(*) FILTER (WHERE "
+            f"SELECT (SELECT count(*) FROM (SELECT record_key FROM incoming UNION "
+            f"SELECT record_key FROM {UNCHANGED})), count(*), count(*) FILTER (WHERE "
+            f"raw_id NOT IN (SELECT raw_id FROM {UNCHANGED}) AND "
             f"record_key NOT IN (SELECT record_key FROM incoming)) FROM {target} "
             "WHERE site = ? AND valid_to IS NULL AND NOT is_withdrawn", (site,)).one()
     finally:
         duck.unregister("incoming_frame")
+        duck.execute(f"DROP TABLE {UNCHANGED}")
     return WithdrawalPreview(current_records=current, incoming_records=incoming,
                              would_withdraw=missing)
 
 
 def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,
                    load_id: int, now: datetime) -> MergeCounts:
-    """Apply tonight's ``rows`` (canonical fields + provenance) of ``site`` to ``raw.<table>``."""
+    """Apply tonight's ``rows`` (canonical fields, fingerprints and provenance) of ``site``
+    to ``raw.<table>``."""
     table = metadata.tables[f"raw.{table_name}"]
     natural_key = table.info["natural_key"]
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
 
     types = _stored_types(duck, target)
-    unknown = sorted(set(rows.columns) - set(types))
+    unknown = sorted(set(rows.columns) - set(types) - set(FINGERPRINT_COLUMNS))
     if unknown:
         raise ValueError(f"{target} has no column(s) {', '.join(unknown)}")
-    duck.register("incoming_frame", _columnar(rows))
+    others = _recognise_unchanged(duck, target, site, rows)
+    duck.register("incoming_frame", _columnar(others))
     try:  # typed as stored, in one pass: the digests hash the stored values
         connection.exec_driver_sql(
             f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS SELECT * REPLACE ("
@@ -115,7 +160,8 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
             "row_hash, CAST(? AS BIGINT) AS load_id, CAST(? AS VARCHAR) AS site, "
             "CAST(? AS TIMESTAMP) AS extracted_at, CAST(? AS TIMESTAMP) AS valid_from, "
             "CAST(NULL AS TIMESTAMP) AS valid_to, false AS is_withdrawn, "
-            f"CAST(NULL AS TIMESTAMP) AS withdrawn_at) FROM ({_typed(types, rows.columns)})",
+            "CAST(NULL AS TIMESTAMP) AS withdrawn_at) FROM "
+            f"({_typed(types, others.columns, {STORED: stored_sql()})})",
             (load_id, site, now, now),
         )
     finally:
@@ -133,6 +179,13 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
     updated = connection.exec_driver_sql(
         f"UPDATE {target} SET valid_to = ? WHERE raw_id IN ({changed})", (now,)
     ).rowcount
+    # same content, but stored without this fingerprint (or with one of other dtypes):
+    # store tonight's, so that the next night recognises the record at once
+    connection.exec_driver_sql(
+        f"UPDATE {target} SET {STORED} = same.{STORED} FROM (SELECT c.raw_id, i.{STORED} "
+        f"FROM current_versions c JOIN {INCOMING} i USING (record_key) "
+        f"WHERE c.row_hash = i.row_hash AND NOT c.is_withdrawn) same "
+        f"WHERE {target}.raw_id = same.raw_id")
     inserted_total = connection.exec_driver_sql(
         f"INSERT INTO {target} BY NAME SELECT i.* FROM {INCOMING} i "
         "LEFT JOIN current_versions c USING (record_key) "
@@ -141,9 +194,10 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
     withdrawn = connection.exec_driver_sql(
         f"UPDATE {target} SET is_withdrawn = true, withdrawn_at = ? WHERE raw_id IN ("
         "SELECT raw_id FROM current_versions WHERE NOT is_withdrawn "
+        f"AND raw_id NOT IN (SELECT raw_id FROM {UNCHANGED}) "
         f"AND record_key NOT IN (SELECT record_key FROM {INCOMING}))",
         (now,),
     ).rowcount
-    connection.exec_driver_sql(f"DROP TABLE {INCOMING}")
-    connection.exec_driver_sql("DROP TABLE current_versions")
+    for temporary in (INCOMING, UNCHANGED, "current_versions"):
+        connection.exec_driver_sql(f"DROP TABLE {temporary}")
     return MergeCounts(inserted=inserted_total - updated, updated=updated, withdrawn=withdrawn)

@@ -16,6 +16,7 @@ that identify one record within a centre across nights.
 from datetime import date, datetime
 from decimal import Decimal
 
+from duckdb_sqlalchemy.datatypes import UHugeInteger
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -70,6 +71,7 @@ class RawRecord(Base):
 
     record_key: Mapped[str] = mapped_column(String, nullable=False)
     row_hash: Mapped[str] = mapped_column(String, nullable=False)
+    content_fingerprint: Mapped[int | None] = mapped_column(UHugeInteger)  # etl.fingerprint
     load_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     site: Mapped[str] = mapped_column(String, nullable=False)
     source_file: Mapped[str] = mapped_column(String, nullable=False)

@@ -5,17 +5,19 @@ from datetime import date, datetime
 import pandas as pd
 
 from etl import db
+from etl.fingerprint import with_fingerprints
 from etl.snapshot import WithdrawalPreview, merge_snapshot, preview_withdrawals
+from models.base import metadata
 
 NIGHT_1, NIGHT_2 = datetime(2024, 6, 1, 2), datetime(2024, 6, 2, 2)
 
 
 def labs(*records: tuple[str, date, str, float]) -> pd.DataFrame:
-    return pd.DataFrame({
+    return with_fingerprints(metadata.tables["raw.lab_result"], pd.DataFrame({
         "patient_pseudonym": [r[0] for r in records], "sample_date": [r[1] for r in records],
         "analyte": [r[2] for r in records], "value": [r[3] for r in records],
         "is_canonical_unit": True, "source_file": "lab.csv", "source_file_sha256": "0" * 64,
-        "source_row": range(2, len(records) + 2)})
+        "source_row": range(2, len(records) + 2)}))
 
 
 P1_JAN, P1_FEB = ("P1", date(2024, 1, 2), "cga", 90.0), ("P1", date(2024, 2, 2), "cga", 95.0)
