@@ -2,15 +2,17 @@
 lost mid-extract stops the night with an error that names the delivery."""
 
 import os
+import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from etl import extract_ahead
 from etl.errors import ExtractWorkerLost
-from etl.extract_ahead import AHEAD, EXTRACTED_HERE, Ahead, Extraction, extracts_ahead
+from etl.extract_ahead import AHEAD, Ahead, Extraction, extracts_ahead
 from etl.inbox import Delivery
 
 
@@ -44,24 +46,50 @@ def test_at_most_two_deliveries_are_started_ahead_of_the_one_handed_over():
     assert asked == [d.name for d in deliveries]  # each asked once, in order
 
 
-def test_the_second_delivery_is_extracted_here_before_the_first_is_handed_over(monkeypatch):
-    deliveries = [Delivery(site="ROT", path=Path(f"inbox/ROT_2026060{day}"), export_date=None,
-                           content_sha256=f"{day}" * 64, file_sha256={}) for day in range(1, 5)]
-    extracted_by: dict[str, int] = {}
+def marked(folder: Path, name: str) -> None:
+    (folder / name).touch()
 
-    def fake_extract(settings, loaded, key, delivery: Delivery) -> Extraction:
-        extracted_by[delivery.name] = os.getpid()
-        return Extraction(extracted=f"frames of {delivery.name}", wall_s=0.0, cpu_s=0.0)
 
-    monkeypatch.setattr(extract_ahead, "extract", fake_extract)
+def wait_for(folder: Path, name: str) -> None:
+    deadline = time.monotonic() + 120
+    while not (folder / name).exists():
+        assert time.monotonic() < deadline, f"{name} never happened"
+        time.sleep(0.05)
+
+
+def scripted_extract(main: int, delivery: Delivery) -> Extraction:
+    """Stands in for an extract (runs in the worker or here): what it waits for and
+    marks is in the delivery's name (``<day>-<waits for>-<marks>``)."""
+    folder, (_, waits, marks) = delivery.path.parent, delivery.path.name.split("-")
+    where = "here" if os.getpid() == main else "worker"
+    if waits != "none":
+        wait_for(folder, waits)
+    marked(folder, f"{marks}.{where}")
+    return Extraction(extracted=where, wall_s=0.0, cpu_s=0.0)
+
+
+def shared_run(tmp_path: Path, names: list[str]) -> tuple[list[str], list[str]]:
+    deliveries = [Delivery(site="ROT", path=tmp_path / name, export_date=None,
+                           content_sha256=f"{number}" * 64, file_sha256={})
+                  for number, name in enumerate(names)]
     said: list[str] = []
-    # only the second is wanted: the worker gets nothing, so only extracts here can happen
-    handed = extracts_ahead(deliveries, lambda d: d is deliveries[EXTRACTED_HERE],
-                            settings=None, mappings={"ROT": None}, key=b"", say=said.append)
-    first = next(handed)
-    assert EXTRACTED_HERE == 1 and first.future is None
-    assert extracted_by == {"ROT_20260602": os.getpid()}  # done before the first was handed
-    assert said == ["  extracting ROT_20260602 (beside the worker) ..."]
-    second = next(handed)
-    assert second.future.done() and second.result() == "frames of ROT_20260602"
-    assert [a.future for a in handed] == [None, None]
+    handed = extract_ahead._shared(deliveries, lambda _: True,
+                                   partial(scripted_extract, os.getpid()), said.append)
+    return [ahead.result() for ahead in handed], said
+
+
+def test_the_main_process_takes_extracts_the_worker_has_not_begun_rather_than_wait(tmp_path):
+    # the worker's first extract lasts until the main process has done the second and third
+    where, said = shared_run(tmp_path, ["1-third.here-first", "2-none-second",
+                                        "3-none-third"])
+    assert where == ["worker", "here", "here"]
+    assert said == [f"  extracting {n} (beside the worker) ..." for n in
+                    ("2-none-second", "3-none-third")]
+
+
+def test_the_worker_takes_the_next_extract_while_the_main_process_is_busy(tmp_path):
+    # the main process's extract of the second lasts until the worker has begun the third
+    where, said = shared_run(tmp_path, ["1-none-first", "2-third.worker-second",
+                                        "3-none-third"])
+    assert where == ["worker", "here", "worker"]
+    assert said == ["  extracting 2-third.worker-second (beside the worker) ..."]
