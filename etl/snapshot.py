@@ -126,7 +126,7 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
         incoming, current, missing = connection.exec_driver_sql(
             f"WITH incoming AS (SELECT DISTINCT {_digest(natural_key)} AS record_key FROM "
             f"({_typed({name: types[name] for name in natural_key}, present)})) "
-            f"SELECT (SELECT count(*) FROM (SELECT record_key FROM incoming UNION "
+            "SELECT (SELECT count(*) FROM (SELECT record_key FROM incoming UNION "
             f"SELECT record_key FROM {UNCHANGED})), count(*), count(*) FILTER (WHERE "
             f"raw_id NOT IN (SELECT raw_id FROM {UNCHANGED}) AND "
             f"record_key NOT IN (SELECT record_key FROM incoming)) FROM {target} "

@@ -78,18 +78,21 @@ def shared_run(tmp_path: Path, names: list[str]) -> tuple[list[str], list[str]]:
     return [ahead.result() for ahead in handed], said
 
 
-def test_the_main_process_takes_extracts_the_worker_has_not_begun_rather_than_wait(tmp_path):
-    # the worker's first extract lasts until the main process has done the second and third
-    where, said = shared_run(tmp_path, ["1-third.here-first", "2-none-second",
-                                        "3-none-third"])
-    assert where == ["worker", "here", "here"]
-    assert said == [f"  extracting {n} (beside the worker) ..." for n in
-                    ("2-none-second", "3-none-third")]
-
-
-def test_the_worker_takes_the_next_extract_while_the_main_process_is_busy(tmp_path):
-    # the main process's extract of the second lasts until the worker has begun the third
-    where, said = shared_run(tmp_path, ["1-none-first", "2-third.worker-second",
+def test_at_the_start_the_main_process_extracts_the_second_while_the_worker_does_the_first(
+        tmp_path):
+    # the worker's first extract lasts until the main process has done the second; then
+    # the main process has the second to gate and write, and leaves the third to the worker
+    where, said = shared_run(tmp_path, ["1-second.here-first", "2-none-second",
                                         "3-none-third"])
     assert where == ["worker", "here", "worker"]
-    assert said == ["  extracting 2-third.worker-second (beside the worker) ..."]
+    assert said == ["  extracting 2-none-second (beside the worker) ..."]
+
+
+def test_the_main_process_takes_an_extract_the_worker_has_not_begun_rather_than_wait(
+        tmp_path):
+    # the worker's third extract lasts until the main process has done the fourth
+    where, said = shared_run(tmp_path, ["1-second.here-first", "2-none-second",
+                                        "3-fourth.here-third", "4-none-fourth"])
+    assert where == ["worker", "here", "worker", "here"]
+    assert said == [f"  extracting {name} (beside the worker) ..." for name in
+                    ("2-none-second", "4-none-fourth")]
