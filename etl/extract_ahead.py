@@ -16,20 +16,11 @@ process is slower, then makes it wait later (at 25,000 patients per centre, the 
 process waited 119 s a night although the worker's extracts took 202 s in all and its
 own gates and writes 233 s).
 
-The worker is handed one extract at a time (by a feeder thread, as soon as it is free),
-so that the ones it has not begun can still be taken: whenever the main process would
-wait for the extract it needs next, it extracts the earliest one the worker has not
-begun itself (``say``: "beside the worker"), unless one behind it is already in: then
-it will have gates and writes to do as soon as that one comes. At the start of a night
-that is the second delivery, while the worker does the first (before, at 25,000
-patients per centre, the main process waited 32 s for the first extract and then 42 s
-for the second, which the worker only began when the first was done). On a night whose
-records are mostly resent unchanged, gating and writing a delivery costs less than
-extracting one, and the main process, which waited 57 s at 25,000 with the extracts
-fixed in advance (worker: the first, third and fourth), takes on more. Taking on more
-whenever it waited, whatever was in, made night 1 at 10,000 slower (196 s against 184):
-at its start the main process extracted the second and the third delivery while the
-worker did the first, the Excel centre's, and then had all gates and writes to do.
+At the start of a night the main process has nothing to gate until the first extract is
+in, so it extracts the second delivery itself meanwhile (``EXTRACTED_HERE``), once the
+worker has the first and the third. Before, at 25,000 patients per centre, it waited 32 s
+for the first extract and then 42 s for the second, which the worker only began when the
+first was done.
 
 Everything that touches the warehouse stays in the main process, in delivery order:
 whether a delivery was already loaded is asked again before its extract is used, so a
@@ -47,7 +38,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import partial
 
 from etl.config import Settings
 from etl.errors import ExtractWorkerLost
@@ -58,6 +48,7 @@ from etl.stages import TIMINGS_VARIABLE, cpu_seconds, record
 
 PARENT_CHECK_S = 0.5
 AHEAD = 2  # deliveries extracted ahead of the one being gated and written
+EXTRACTED_HERE = 1  # the second delivery: extracted by the main process, beside the first
 
 
 @dataclass
@@ -108,65 +99,16 @@ def extract(settings: Settings, loaded: LoadedMapping, key: bytes,
     return Extraction(extracted, time.perf_counter() - wall, cpu_seconds() - cpu)
 
 
-Job = Callable[[Delivery], Extraction]
-
-
-def _settle(done: Future, outcome: Callable[[], Extraction]) -> None:
-    """Run ``outcome`` for ``done``, unless a night that stopped early cancelled it first;
-    its result, or what it raised, is set on ``done`` for whoever asks."""
-    if not done.set_running_or_notify_cancel():
-        return
+def _here(function: Callable[..., Extraction], *arguments: object,
+          done: Future | None = None) -> Future:
+    """``function(*arguments)`` run in this process, its outcome set on ``done`` (a new
+    future when none is given)."""
+    done = done if done is not None else Future()
     try:
-        done.set_result(outcome())
-    except Exception as error:  # handed to whoever asks for the result
+        done.set_result(function(*arguments))
+    except Exception as error:  # handed to whoever asks for the result, as from a worker
         done.set_exception(error)
-
-
-class Feeder:
-    """Hands started extracts to the worker one at a time, in delivery order, from a
-    thread of the main process; the main process may ``take`` any not handed over yet."""
-
-    def __init__(self, worker: ProcessPoolExecutor, job: Job) -> None:
-        self._worker, self._job = worker, job
-        self._waiting: deque[Ahead] = deque()
-        self._changed = threading.Condition()
-        self._busy = self._closed = False
-        threading.Thread(target=self._feed, daemon=True, name="extract-feeder").start()
-
-    def add(self, ahead: Ahead) -> None:
-        with self._changed:
-            self._waiting.append(ahead)
-            self._changed.notify_all()
-
-    def take(self) -> Ahead | None:
-        """The earliest extract the worker has not begun, now the caller's to do; none
-        while the worker is free (it is about to begin the earliest)."""
-        with self._changed:
-            while self._waiting and not self._busy and not self._closed:
-                self._changed.wait()
-            return self._waiting.popleft() if self._waiting and not self._closed else None
-
-    def close(self) -> None:
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
-
-    def _feed(self) -> None:
-        while True:
-            with self._changed:
-                self._busy = False
-                self._changed.notify_all()
-                while not self._waiting and not self._closed:
-                    self._changed.wait()
-                if self._closed:
-                    return
-                ahead = self._waiting.popleft()
-                self._busy = True
-                self._changed.notify_all()
-            _settle(ahead.future, partial(self._in_worker, ahead.delivery))
-
-    def _in_worker(self, delivery: Delivery) -> Extraction:
-        return self._worker.submit(self._job, delivery).result()
+    return done
 
 
 def _worker_started(parent: int) -> None:
@@ -192,65 +134,43 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
 
     ``wanted`` (asked in the main process, before an extract starts) says whether a
     delivery needs loading; an unwanted delivery is yielded with no extract."""
-    job = partial(extract_for, settings, mappings, key)
     if len(deliveries) < 2:  # nothing to overlap: extract here, without starting a worker
         for delivery in deliveries:
-            ahead = Ahead(delivery, Future() if wanted(delivery) else None)
-            if ahead.future is not None:
-                _settle(ahead.future, partial(job, delivery))
-            yield ahead
+            yield Ahead(delivery, _here(extract, settings, mappings[delivery.site], key,
+                                        delivery) if wanted(delivery) else None)
         return
-    yield from _shared(deliveries, wanted, job, say)
-
-
-def extract_for(settings: Settings, mappings: dict[str, LoadedMapping], key: bytes,
-                delivery: Delivery) -> Extraction:
-    """``extract`` of one delivery with its centre's mapping (what the worker runs)."""
-    return extract(settings, mappings[delivery.site], key, delivery)
-
-
-def _idle(upcoming: deque[Ahead]) -> bool:
-    """The main process would only wait: the extract it needs next is not in, and none
-    behind it is (one that is means gates and writes to do as soon as it comes)."""
-    following, *behind = upcoming
-    return (following.future is not None and not following.future.done()
-            and not any(a.future is not None and a.future.done() for a in behind))
-
-
-def _shared(deliveries: list[Delivery], wanted: Callable[[Delivery], bool], job: Job,
-            say: Callable[[str], None]) -> Iterator[Ahead]:
-    """``extracts_ahead`` with a worker process, the main process taking extracts the
-    worker has not begun whenever it would wait."""
     worker = ProcessPoolExecutor(max_workers=1, initializer=_worker_started,
                                  initargs=(os.getpid(),),
                                  mp_context=multiprocessing.get_context("spawn"))
-    feeder = Feeder(worker, job)
 
-    def stop() -> None:
-        feeder.close()
-        worker.shutdown()
+    here: list[Ahead] = []  # started, to be extracted by this process
 
-    def start(delivery: Delivery) -> Ahead:
-        ahead = Ahead(delivery, None, then=stop if delivery is deliveries[-1] else None)
-        if wanted(delivery):
+    def start(delivery: Delivery, number: int) -> Ahead:
+        last = delivery is deliveries[-1]
+        ahead = Ahead(delivery, None, then=worker.shutdown if last else None)
+        if not wanted(delivery):
+            return ahead
+        if number == EXTRACTED_HERE:
             ahead.future = Future()
-            feeder.add(ahead)
+            here.append(ahead)
+        else:
+            ahead.future = worker.submit(extract, settings, mappings[delivery.site], key,
+                                         delivery)
         return ahead
 
     upcoming: deque[Ahead] = deque()
     try:
         for position in range(len(deliveries)):
             while len(upcoming) <= AHEAD and position + len(upcoming) < len(deliveries):
-                upcoming.append(start(deliveries[position + len(upcoming)]))
-            while _idle(upcoming):
-                mine = feeder.take()  # rather than wait: one the worker has not begun
-                if mine is None:
-                    break
+                upcoming.append(start(deliveries[position + len(upcoming)],
+                                      position + len(upcoming)))
+            while here:  # once the worker has its next extracts: it never waits for this one
+                mine = here.pop()
                 say(f"  extracting {mine.delivery.name} (beside the worker) ...")
-                _settle(mine.future, partial(job, mine.delivery))
+                _here(extract, settings, mappings[mine.delivery.site], key, mine.delivery,
+                      done=mine.future)
             yield upcoming.popleft()  # the ones behind it keep the worker busy meanwhile
     finally:  # a night that stops early does not wait for extracts it will not use
+        worker.shutdown(wait=True, cancel_futures=True)
         for ahead in upcoming:
             ahead.discard()
-        feeder.close()
-        worker.shutdown(wait=True, cancel_futures=True)

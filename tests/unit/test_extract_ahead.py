@@ -2,17 +2,15 @@
 lost mid-extract stops the night with an error that names the delivery."""
 
 import os
-import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 from pathlib import Path
 
 import pytest
 
 from etl import extract_ahead
 from etl.errors import ExtractWorkerLost
-from etl.extract_ahead import AHEAD, Ahead, Extraction, extracts_ahead
+from etl.extract_ahead import AHEAD, EXTRACTED_HERE, Ahead, Extraction, extracts_ahead
 from etl.inbox import Delivery
 
 
@@ -46,53 +44,24 @@ def test_at_most_two_deliveries_are_started_ahead_of_the_one_handed_over():
     assert asked == [d.name for d in deliveries]  # each asked once, in order
 
 
-def marked(folder: Path, name: str) -> None:
-    (folder / name).touch()
+def test_the_second_delivery_is_extracted_here_before_the_first_is_handed_over(monkeypatch):
+    deliveries = [Delivery(site="ROT", path=Path(f"inbox/ROT_2026060{day}"), export_date=None,
+                           content_sha256=f"{day}" * 64, file_sha256={}) for day in range(1, 5)]
+    extracted_by: dict[str, int] = {}
 
+    def fake_extract(settings, loaded, key, delivery: Delivery) -> Extraction:
+        extracted_by[delivery.name] = os.getpid()
+        return Extraction(extracted=f"frames of {delivery.name}", wall_s=0.0, cpu_s=0.0)
 
-def wait_for(folder: Path, name: str) -> None:
-    deadline = time.monotonic() + 120
-    while not (folder / name).exists():
-        assert time.monotonic() < deadline, f"{name} never happened"
-        time.sleep(0.05)
-
-
-def scripted_extract(main: int, delivery: Delivery) -> Extraction:
-    """Stands in for an extract (runs in the worker or here): what it waits for and
-    marks is in the delivery's name (``<day>-<waits for>-<marks>``)."""
-    folder, (_, waits, marks) = delivery.path.parent, delivery.path.name.split("-")
-    where = "here" if os.getpid() == main else "worker"
-    if waits != "none":
-        wait_for(folder, waits)
-    marked(folder, f"{marks}.{where}")
-    return Extraction(extracted=where, wall_s=0.0, cpu_s=0.0)
-
-
-def shared_run(tmp_path: Path, names: list[str]) -> tuple[list[str], list[str]]:
-    deliveries = [Delivery(site="ROT", path=tmp_path / name, export_date=None,
-                           content_sha256=f"{number}" * 64, file_sha256={})
-                  for number, name in enumerate(names)]
+    monkeypatch.setattr(extract_ahead, "extract", fake_extract)
     said: list[str] = []
-    handed = extract_ahead._shared(deliveries, lambda _: True,
-                                   partial(scripted_extract, os.getpid()), said.append)
-    return [ahead.result() for ahead in handed], said
-
-
-def test_at_the_start_the_main_process_extracts_the_second_while_the_worker_does_the_first(
-        tmp_path):
-    # the worker's first extract lasts until the main process has done the second; then
-    # the main process has the second to gate and write, and leaves the third to the worker
-    where, said = shared_run(tmp_path, ["1-second.here-first", "2-none-second",
-                                        "3-none-third"])
-    assert where == ["worker", "here", "worker"]
-    assert said == ["  extracting 2-none-second (beside the worker) ..."]
-
-
-def test_the_main_process_takes_an_extract_the_worker_has_not_begun_rather_than_wait(
-        tmp_path):
-    # the worker's third extract lasts until the main process has done the fourth
-    where, said = shared_run(tmp_path, ["1-second.here-first", "2-none-second",
-                                        "3-fourth.here-third", "4-none-fourth"])
-    assert where == ["worker", "here", "worker", "here"]
-    assert said == [f"  extracting {name} (beside the worker) ..." for name in
-                    ("2-none-second", "4-none-fourth")]
+    # only the second is wanted: the worker gets nothing, so only extracts here can happen
+    handed = extracts_ahead(deliveries, lambda d: d is deliveries[EXTRACTED_HERE],
+                            settings=None, mappings={"ROT": None}, key=b"", say=said.append)
+    first = next(handed)
+    assert EXTRACTED_HERE == 1 and first.future is None
+    assert extracted_by == {"ROT_20260602": os.getpid()}  # done before the first was handed
+    assert said == ["  extracting ROT_20260602 (beside the worker) ..."]
+    second = next(handed)
+    assert second.future.done() and second.result() == "frames of ROT_20260602"
+    assert [a.future for a in handed] == [None, None]
