@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 Result = pd.Series | tuple[pd.Series, ...]
 
@@ -64,3 +66,24 @@ def cell_texts(cells: pd.Series, to_text: Callable[[object], str | None],
         distinct, codes = texts(of_kind)
         result.iloc[of_kind.index] = distinct.take(codes)
     return result
+
+
+def text_cells(values: list, to_text: Callable[[object], str | None],
+               missing: set[str] = frozenset()) -> pd.Series:
+    """``cell_texts`` of a reader's list of text cells (str, or None when missing).
+
+    Arrow dictionary-encodes the list in C++, where making a pandas object column of it
+    and factorizing that took most of the time (a 5-million record SAS dataset: 7.8 s
+    against 2.8 s for its eight text variables). A list holding anything but text goes
+    to ``cell_texts``."""
+    try:
+        encoded = pa.array(values, type=pa.large_string()).dictionary_encode()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return cell_texts(pd.Series(values, dtype=object), to_text, missing)
+    made = [to_text(value) for value in encoded.dictionary.to_pylist()]
+    codes = encoded.indices
+    if codes.null_count:  # missing cells: one more entry, what to_text makes of None
+        made.append(to_text(None))
+        codes = pc.fill_null(codes, len(made) - 1)
+    distinct = pd.array([None if t in missing else t for t in made], dtype="string")
+    return pd.Series(distinct.take(codes.to_numpy()), dtype="string")

@@ -15,7 +15,7 @@ import pandas as pd
 import pyreadstat
 
 from etl.canonical import SOURCE_ROW
-from etl.distinct import cell_texts
+from etl.distinct import cell_texts, text_cells
 from etl.errors import DeliveryRejected
 from etl.mapping import ReaderOptions
 
@@ -41,10 +41,10 @@ def read_dataset(path: Path, options: ReaderOptions) -> pd.DataFrame:
     columns = {}
     for name, values in raw.items():
         if metadata.readstat_variable_types[name] == "double":
-            cells, to_text = pd.Series(values, dtype="float64"), _number_text
+            texts = cell_texts(pd.Series(values, dtype="float64"), _number_text, missing)
         else:
-            cells, to_text = pd.Series(values, dtype=object), _character_text
-        columns[str(name).strip()] = cell_texts(cells, to_text, missing)
+            texts = text_cells(values, _character_text, missing)
+        columns[str(name).strip()] = texts
     frame = pd.DataFrame(columns, index=range(records))
     frame[SOURCE_ROW] = range(1, records + 1)
     return frame

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from etl.distinct import cell_texts, per_distinct
+from etl.distinct import cell_texts, per_distinct, text_cells
 
 
 def test_each_distinct_text_is_transformed_once_and_spread_back_in_row_order():
@@ -63,3 +63,26 @@ def test_cell_texts_of_numbers_keeps_nan_for_the_function_to_judge():
     texts = cell_texts(numbers, lambda v: None if np.isnan(v) else repr(v))
 
     assert texts.tolist() == ["2.0", pd.NA, "2.5", "2.0"]
+
+
+def test_text_cells_of_a_reader_list_call_once_per_text_and_give_none_its_own_meaning():
+    calls: list[object] = []
+
+    def to_text(value: object) -> str | None:
+        calls.append(value)
+        return "(none)" if value is None else value.strip()
+
+    texts = text_cells([" QLQ01", "NA", None, " QLQ01", "", None, "x "], to_text,
+                       missing={"NA", ""})
+
+    assert sorted(calls, key=repr) == sorted([" QLQ01", "NA", "", "x ", None], key=repr)
+    assert texts.dtype == "string" and texts.index.tolist() == list(range(7))
+    assert texts.tolist() == ["QLQ01", pd.NA, "(none)", "QLQ01", pd.NA, "(none)", "x"]
+
+
+def test_text_cells_of_a_list_not_all_text_gives_what_cell_texts_gives():
+    values = [" 1", 2, None, 2.5, " 1"]
+
+    texts = text_cells(values, lambda v: None if v is None else str(v).strip())
+
+    assert texts.tolist() == ["1", "2", pd.NA, "2.5", "1"]
