@@ -192,21 +192,28 @@ def _unclaimed_rows(cache: SourceCache, claimed: dict[str, list[pd.Series]],
 
 def _separate_duplicates(table_name: str, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Exact duplicate records count once; records sharing a key but not content are
-    ambiguous, so all of them are quarantined."""
+    ambiguous, so all of them are quarantined.
+
+    The key is part of the content, so only records sharing a key can be copies: content
+    is compared among those alone, and a table whose keys are all distinct (the usual
+    case) is returned as it came."""
     table = metadata.tables[f"raw.{table_name}"]
     key = table.info["natural_key"]
+    sharing = rows[rows.duplicated(subset=key, keep=False)]
     content = [c for c in content_columns(table) if c in rows.columns]
-    exact = rows.duplicated(subset=content, keep="first")
-    distinct = rows[~exact]
+    exact = sharing.duplicated(subset=content, keep="first")
+    distinct = sharing[~exact]
     conflicting = distinct.duplicated(subset=key, keep=False)
-    keep = distinct[~conflicting]
     issues = pd.concat([
-        _row_issues(rows[exact], table_name, "duplicate_record",
+        _row_issues(sharing[exact], table_name, "duplicate_record",
                     "an exact copy of an earlier row (counted once)"),
         _row_issues(distinct[conflicting], table_name, "conflicting_record",
                     f"same {', '.join(key)} as another row with different values"),
     ], ignore_index=True)
-    return keep.reset_index(drop=True), issues
+    if sharing.empty:
+        return rows, issues
+    dropped = sharing.index[exact].union(distinct.index[conflicting])
+    return rows.drop(index=dropped).reset_index(drop=True), issues
 
 
 def _row_issues(rows: pd.DataFrame, table_name: str, reason: str, message: str,
