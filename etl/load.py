@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy import Connection
 
-from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, UNIT_ID, map_extract
+from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, UNIT_ID, columns_read, map_extract
 from etl.crashpoints import maybe_crash
 from etl.db import transaction
 from etl.errors import DeliveryRejected
@@ -112,8 +112,9 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
                 f"{', '.join(missing)} (site mapping {loaded.path}); found: "
                 f"{', '.join(c for c in source.frame.columns if c != SOURCE_ROW)}"
             )
-        shaped = skip_and_unpivot(select_rows(frame, extract, source.label), extract,
-                                  source.label)
+        selected = select_rows(frame, extract, source.label)
+        shaped = skip_and_unpivot(selected, extract, source.label,
+                                  columns_read(selected, extract, mapping, source.choices))
         claimed.setdefault(source.label, []).append(shaped.selected_rows)
         mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
         rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse
