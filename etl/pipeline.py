@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from etl import db, gate, gate_two, transform
 from etl import publish as publishing
+from etl.checked_before import record_checked
 from etl.config import Settings
 from etl.crashpoints import maybe_crash
 from etl.errors import DeliveryRejected
@@ -105,7 +106,6 @@ class Loader:
                 say("  gate 1: setting up Great Expectations ...")
                 self._gate = gate.GateOne(self.settings, self.run_id)
             checked = self._gate.check(connection, delivery, extracted)
-        audit = self._auditor(checked)
         for warning in checked.warnings:
             say(f"  warning: {warning.target}: {warning.check_name}: {warning.message}")
         if not checked.passed:
@@ -113,20 +113,24 @@ class Loader:
                        + checked.describe(checked.critical_failures))
             say(f"x {delivery.name}: REJECTED by gate 1: {message}")
             return record_rejection(connection, self.run_id, delivery, message, utc_now(),
-                                    audit)
+                                    self._auditor(checked))
         say(f"  gate 1 passed ({len(checked.results)} expectations, "
             f"{len(checked.warnings)} warning(s))")
         maybe_crash("gate")
         with stage("raw_write"):
             report = write_delivery(connection, self.run_id, delivery, extracted, utc_now(),
-                                    audit)
+                                    self._auditor(checked, loaded=delivery.site))
         _print_accounting(report)
         return report
 
-    def _auditor(self, checked: gate.GateReport):
+    def _auditor(self, checked: gate.GateReport, loaded: str | None = None):
+        """Writes the gate's results for the delivery and, when it is ``loaded`` (the
+        centre), the suites that checked its tables."""
         def write(connection: Connection, delivery_id: int) -> None:
             gate.record_results(connection, self.run_id, delivery_id, checked.results,
                                 utc_now())
+            if loaded is not None:
+                record_checked(connection, loaded, delivery_id, checked.suites)
         return write
 
 

@@ -11,7 +11,7 @@ content fingerprint (``etl.fingerprint``) against the one stored with the curren
 version; only the others are cast to the stored types, digested and compared.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
@@ -74,10 +74,10 @@ def _stored_types(duck: duckdb.DuckDBPyConnection, target: str) -> dict[str, str
 
 
 def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str,
-                        rows: pd.DataFrame) -> pd.DataFrame:
+                        rows: pd.DataFrame) -> np.ndarray:
     """Tonight's records whose fingerprint is that of a current, not withdrawn version of
     the centre's go to temp table ``unchanged_versions`` (that version's ``raw_id`` and
-    ``record_key``); the others are returned, to be compared in full."""
+    ``record_key``); returned is which rows they are (the others are compared in full)."""
     missing = [name for name in FINGERPRINT_COLUMNS if name not in rows.columns]
     if missing:
         raise ValueError(f"tonight's rows for {target} carry no content fingerprint "
@@ -94,11 +94,13 @@ def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str
     finally:
         duck.unregister("incoming_fingerprints")
     positions = duck.execute(f"SELECT position FROM {UNCHANGED}").fetchnumpy()["position"]
-    if len(positions) == 0:
-        return rows
-    others = np.ones(len(rows), dtype=bool)
-    others[positions] = False
-    return rows[others]
+    unchanged = np.zeros(len(rows), dtype=bool)
+    unchanged[positions] = True
+    return unchanged
+
+
+def _others(rows: pd.DataFrame, unchanged: np.ndarray) -> pd.DataFrame:
+    return rows[~unchanged] if unchanged.any() else rows
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class WithdrawalPreview:
     current_records: int
     incoming_records: int  # distinct natural keys
     would_withdraw: int
+    # per row of tonight's records: resent exactly as a current version stores it
+    resent_unchanged: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def preview_withdrawals(connection: Connection, table_name: str, site: str,
@@ -119,9 +123,9 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
     types = _stored_types(duck, target)
-    others = _recognise_unchanged(duck, target, site, rows)
-    present = pd.Index([name for name in natural_key if name in others.columns])
-    duck.register("incoming_frame", others[present])
+    unchanged = _recognise_unchanged(duck, target, site, rows)
+    present = pd.Index([name for name in natural_key if name in rows.columns])
+    duck.register("incoming_frame", _others(rows[present], unchanged))
     try:
         incoming, current, missing = connection.exec_driver_sql(
             f"WITH incoming AS (SELECT DISTINCT {_digest(natural_key)} AS record_key FROM "
@@ -135,7 +139,7 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
         duck.unregister("incoming_frame")
         duck.execute(f"DROP TABLE {UNCHANGED}")
     return WithdrawalPreview(current_records=current, incoming_records=incoming,
-                             would_withdraw=missing)
+                             would_withdraw=missing, resent_unchanged=unchanged)
 
 
 def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,
@@ -151,7 +155,7 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
     unknown = sorted(set(rows.columns) - set(types) - set(FINGERPRINT_COLUMNS))
     if unknown:
         raise ValueError(f"{target} has no column(s) {', '.join(unknown)}")
-    others = _recognise_unchanged(duck, target, site, rows)
+    others = _others(rows, _recognise_unchanged(duck, target, site, rows))
     duck.register("incoming_frame", _columnar(others))
     try:  # typed as stored, in one pass: the digests hash the stored values
         connection.exec_driver_sql(

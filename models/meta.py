@@ -172,6 +172,19 @@ class GateResult(Base):
     checked_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
+class CheckedSnapshot(Base):
+    """The gate 1 suite under which a centre's table was last loaded: every current
+    record of the table has passed that suite's per-record expectations."""
+
+    __tablename__ = "checked_snapshot"
+    __table_args__ = {"schema": SCHEMA}
+
+    site_code: Mapped[str] = mapped_column(String, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String, primary_key=True)
+    suite_sha256: Mapped[str] = mapped_column(String, nullable=False)
+    delivery_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class Publication(Base):
     """A release file that was switched in as ``current`` (and when it stopped being so)."""
 

@@ -8,7 +8,7 @@ from etl import db
 def test_upgrade_downgrade_upgrade_without_drift(settings):
     with db.connect(settings) as connection:
         db.upgrade(connection)
-        assert db.current_revision(connection) == "0003"
+        assert db.current_revision(connection) == "0004"
         assert db.schema_drift(connection) == []
         assert "treatment_cycle" in inspect(connection).get_table_names(schema="raw")
 
@@ -17,7 +17,7 @@ def test_upgrade_downgrade_upgrade_without_drift(settings):
         assert inspect(connection).get_table_names(schema="raw") == []
 
         db.upgrade(connection)
-        assert db.current_revision(connection) == "0003"
+        assert db.current_revision(connection) == "0004"
         assert db.schema_drift(connection) == []
 
 

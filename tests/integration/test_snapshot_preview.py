@@ -41,6 +41,8 @@ def test_withdrawals_are_counted_by_natural_key_among_the_centres_current_record
         preview = preview_withdrawals(connection, "lab_result", "ROT", tonight)
         assert preview == WithdrawalPreview(current_records=3, incoming_records=3,
                                             would_withdraw=1)
+        # P1's January value (twice) is stored as sent; P2's is corrected, P4's new
+        assert preview.resent_unchanged.tolist() == [True, True, False, False]
         # IOW's record is not ROT's to withdraw; all of IOW's would go with an empty night
         assert preview_withdrawals(connection, "lab_result", "IOW", tonight.head(0)) == \
             WithdrawalPreview(current_records=1, incoming_records=0, would_withdraw=1)

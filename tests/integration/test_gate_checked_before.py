@@ -1,0 +1,119 @@
+"""Gate 1 gives its per-record expectations only new and changed records when the suite
+that checked the records resent unchanged is tonight's (``etl.checked_before``), and every
+record again when the suite changed."""
+
+import shutil
+
+import great_expectations.expectations as gxe
+import pytest
+
+from etl.checked_before import judges_each_record, suite_digest
+from expectations import treatment
+from expectations.rules import CRITICAL, PLAUSIBILITY, WARNING, meta
+from tests.conftest import ROT_SAMPLE
+from tests.integration.test_gate_one import load, query
+
+NIGHT_2 = "ROT_20240602"
+
+
+def resend_with_a_correction(settings) -> None:
+    """The ROT sample again, exported the next day: patient 9988620's first cycle
+    corrected from 7.41 to 7.45 GBq, the other 20 cycles as they were."""
+    second = settings.inbox / NIGHT_2
+    shutil.copytree(settings.inbox / ROT_SAMPLE.name, second)
+    cycles = second / "behandelingen.csv"
+    text = cycles.read_text(encoding="cp1252")
+    assert "9988620;1;20-03-2024;7,41;" in text
+    cycles.write_text(text.replace("9988620;1;20-03-2024;7,41;", "9988620;1;20-03-2024;7,45;"),
+                      encoding="cp1252")
+
+
+def load_sample(settings) -> None:
+    settings.inbox.mkdir(parents=True)
+    shutil.copytree(ROT_SAMPLE, settings.inbox / ROT_SAMPLE.name)
+    [night1] = load(settings)
+    assert night1.status == "loaded"
+
+
+def night_2_results(settings, target: str) -> list[tuple[str, bool, str]]:
+    return query(settings, "SELECT g.check_name, g.passed, g.message FROM meta.gate_result g "
+                 "JOIN meta.delivery d USING (delivery_id) WHERE d.delivery_name = ? AND "
+                 "g.target = ? ORDER BY g.check_name", NIGHT_2, target)
+
+
+def test_the_next_night_checks_each_record_of_the_changed_one_only(settings):
+    load_sample(settings)
+    night1_checks = query(settings, "SELECT count(*) FROM meta.gate_result")[0][0]
+    resend_with_a_correction(settings)
+
+    [night2] = [r for r in load(settings) if r.status != "skipped"]
+
+    assert night2.status == "loaded"
+    assert night2.merges["treatment_cycle"].updated == 1
+    results = night_2_results(settings, "treatment_cycle")
+    note = "[checked the 1 new or changed records; the 20 resent unchanged passed it when loaded]"
+    per_record = [name for name, passed, message in results if message.endswith(note)]
+    every_record = [name for name, passed, message in results if note not in message]
+    assert all(passed for _, passed, _ in results)
+    assert "expect_column_values_to_be_between(administered_activity_gbq)" in per_record
+    assert "expect_column_values_to_not_be_null(patient_pseudonym)" in per_record
+    assert "expect_compound_columns_to_be_unique(patient_pseudonym, cycle_date)" in every_record
+    assert "expect_column_values_to_be_in_type_list(cycle_date)" in every_record
+    # the same checks as the first night, none lost by the split
+    assert query(settings, "SELECT count(*) FROM meta.gate_result")[0][0] == 2 * night1_checks
+    # a table resent unchanged: its per-record checks see no record, and pass
+    labs = night_2_results(settings, "lab_result")
+    assert labs and all(passed for _, passed, _ in labs)
+    assert any("[checked the 0 new or changed records; the 491 resent" in message
+               for _, _, message in labs)
+    assert query(settings, "SELECT table_name, delivery_id FROM meta.checked_snapshot WHERE "
+                 "site_code = 'ROT' AND table_name = 'treatment_cycle'") == \
+        [("treatment_cycle", 2)]
+
+
+def test_a_stricter_suite_checks_every_record_again(settings, monkeypatch):
+    """A limit of 7.6 GBq, new tonight: the corrected cycle (7.45) meets it, but patient
+    6203273's first cycle (7.70 GBq), resent unchanged, does not, and rejects the
+    delivery."""
+    load_sample(settings)
+    resend_with_a_correction(settings)
+    suites = treatment.expectations()
+    suites["treatment_cycle"].append(gxe.ExpectColumnValuesToBeBetween(
+        column="administered_activity_gbq", max_value=7.6,
+        meta=meta(PLAUSIBILITY, CRITICAL, "a stricter limit")))
+    monkeypatch.setattr(treatment, "expectations", lambda: suites)
+
+    [night2] = [r for r in load(settings) if r.status != "skipped"]
+
+    assert night2.status == "rejected"
+    failed = [(name, message) for name, passed, message in
+              night_2_results(settings, "treatment_cycle") if not passed]
+    assert failed == [("expect_column_values_to_be_between(administered_activity_gbq)",
+                       "a stricter limit (e.g. 7.700000000)")]
+    assert query(settings, "SELECT failures FROM meta.gate_result WHERE NOT passed") == [(1,)]
+
+
+@pytest.mark.parametrize(("expectation", "judges"), [
+    (gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["F", "M"],
+                                     meta=meta(PLAUSIBILITY, CRITICAL, "")), True),
+    (gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["F", "M"], mostly=0.9,
+                                     meta=meta(PLAUSIBILITY, CRITICAL, "")), False),
+    (gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["F", "M"],
+                                     meta=meta(PLAUSIBILITY, WARNING, "")), False),
+    (gxe.ExpectColumnValuesToBeUnique(column="patient_pseudonym",
+                                      meta=meta(PLAUSIBILITY, CRITICAL, "")), False),
+    (gxe.ExpectColumnValuesToBeInTypeList(column="cycle_date", type_list=["date"],
+                                          meta=meta(PLAUSIBILITY, CRITICAL, "")), False),
+])
+def test_what_judges_each_record_on_its_own(expectation, judges):
+    assert judges_each_record(expectation) is judges
+
+
+def test_a_suite_digest_changes_with_any_argument_or_severity():
+    def sexes(codes: list[str], severity: str = CRITICAL) -> list[gxe.Expectation]:
+        return [gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=codes,
+                                                meta=meta(PLAUSIBILITY, severity, "sex"))]
+
+    assert suite_digest(sexes(["F", "M"])) == suite_digest(sexes(["F", "M"]))
+    assert suite_digest(sexes(["F", "M"])) != suite_digest(sexes(["F", "M", "X"]))
+    assert suite_digest(sexes(["F", "M"])) != suite_digest(sexes(["F", "M"], WARNING))
