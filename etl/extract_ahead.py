@@ -5,8 +5,8 @@ same cost: the extract (read and map the files; no database) and gate 1 plus the
 write (Great Expectations, DuckDB). Both halves are mostly Python holding the GIL, so a
 thread does not help; a worker process running the next delivery's extract while the
 main process gates and writes the current one keeps both cores of a small server busy.
-The extracted frames come back pickled; that copy costs far less than the extract it
-overlaps. The worker stops as soon as the last extract is handed over, so the memory it
+The extracted frames come back pickled, their dates as categoricals
+(``extract_for_handover``); that copy costs far less than the extract it overlaps. The worker stops as soon as the last extract is handed over, so the memory it
 kept does not stay with an idle process while the last deliveries are gated and written.
 
 Only the extract runs ahead, at most two deliveries, so at most three deliveries' frames
@@ -37,7 +37,10 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
 
 from etl.config import Settings
 from etl.errors import ExtractWorkerLost
@@ -54,11 +57,13 @@ EXTRACTED_HERE = 1  # the second delivery: extracted by the main process, beside
 @dataclass
 class Extraction:
     """What the worker hands back: the delivery's frames and the wall and CPU seconds the
-    extract took in the worker."""
+    extract took in the worker; ``dates_packed`` names, per table, the date columns sent
+    as categoricals (see ``extract_for_handover``)."""
 
     extracted: Extracted
     wall_s: float
     cpu_s: float
+    dates_packed: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +87,8 @@ class Ahead:
         if self.then is not None:
             self.then()
         record("extract", extraction.wall_s, extraction.cpu_s)
+        for table_name, columns in extraction.dates_packed.items():
+            _unpack_dates(extraction.extracted.tables[table_name], columns)
         return extraction.extracted
 
     def discard(self) -> None:
@@ -97,6 +104,43 @@ def extract(settings: Settings, loaded: LoadedMapping, key: bytes,
     wall, cpu = time.perf_counter(), cpu_seconds()
     extracted = extract_delivery(loaded, delivery, key)
     return Extraction(extracted, time.perf_counter() - wall, cpu_seconds() - cpu)
+
+
+def extract_for_handover(settings: Settings, loaded: LoadedMapping, key: bytes,
+                         delivery: Delivery) -> Extraction:
+    """``extract`` in the worker, its date columns packed for the trip to the main process.
+
+    The frames travel pickled, and pickling a date object costs far more than pickling
+    its code in a categorical: at 25,000 patients per centre, TRL's frames took 11.4 s
+    to pickle, 9.5 s of it their millions of dates (of ~2,200 distinct days)."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    extraction = extract(settings, loaded, key, delivery)
+    extraction.dates_packed = {name: _pack_dates(frame)
+                               for name, frame in extraction.extracted.tables.items()}
+    extraction.wall_s, extraction.cpu_s = time.perf_counter() - wall, cpu_seconds() - cpu
+    return extraction
+
+
+def _pack_dates(frame: pd.DataFrame) -> list[str]:
+    """Turn ``frame``'s columns of dates (missing as None) into categoricals, in place;
+    returns their names. ``_unpack_dates`` gives back the same values and None."""
+    packed = []
+    for column in frame.columns:
+        values = frame[column].to_numpy()
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "date":
+            continue
+        codes, dates = pd.factorize(values)
+        if any(value is not None for value in values[codes < 0]):
+            continue  # NaN or NaT would come back as None
+        frame[column] = pd.Categorical.from_codes(codes, pd.Index(dates, dtype=object))
+        packed.append(column)
+    return packed
+
+
+def _unpack_dates(frame: pd.DataFrame, columns: list[str]) -> None:
+    for column in columns:
+        packed = frame[column].array
+        frame[column] = np.append(packed.categories.to_numpy(dtype=object), None)[packed.codes]
 
 
 def _here(function: Callable[..., Extraction], *arguments: object,
@@ -154,8 +198,8 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
             ahead.future = Future()
             here.append(ahead)
         else:
-            ahead.future = worker.submit(extract, settings, mappings[delivery.site], key,
-                                         delivery)
+            ahead.future = worker.submit(extract_for_handover, settings,
+                                         mappings[delivery.site], key, delivery)
         return ahead
 
     upcoming: deque[Ahead] = deque()

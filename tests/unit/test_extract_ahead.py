@@ -65,3 +65,33 @@ def test_the_second_delivery_is_extracted_here_before_the_first_is_handed_over(m
     second = next(handed)
     assert second.future.done() and second.result() == "frames of ROT_20260602"
     assert [a.future for a in handed] == [None, None]
+
+
+def test_dates_travel_as_categoricals_and_come_back_as_the_same_dates_and_none():
+    import pickle
+    from datetime import date, datetime
+
+    import numpy as np
+    import pandas as pd
+
+    from etl.extract_ahead import _pack_dates, _unpack_dates
+
+    sent = pd.DataFrame({
+        "sample_date": [date(2024, 1, 2), None, date(2024, 1, 2), date(2023, 12, 31)],
+        "death_date": [None, None, None, None],  # no date at all: nothing to gain
+        "exam_date": [date(2024, 1, 2), np.nan, None, date(2024, 3, 1)],  # NaN is not None
+        "taken_at": [datetime(2024, 1, 2, 8), None, None, None],  # not a date
+        "analyte": ["cga", "hb", "cga", None],
+    })
+    frame = sent.copy()
+
+    assert _pack_dates(frame) == ["sample_date"]
+    assert isinstance(frame["sample_date"].dtype, pd.CategoricalDtype)
+    back = pickle.loads(pickle.dumps(frame))
+    _unpack_dates(back, ["sample_date"])
+
+    assert back["sample_date"].dtype == object
+    assert back["sample_date"].tolist() == [date(2024, 1, 2), None, date(2024, 1, 2),
+                                            date(2023, 12, 31)]
+    assert back["sample_date"][1] is None  # not NaN, which assert_frame_equal lets pass
+    pd.testing.assert_frame_equal(back, sent)
