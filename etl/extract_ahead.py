@@ -6,8 +6,9 @@ write (Great Expectations, DuckDB). Both halves are mostly Python holding the GI
 thread does not help; a worker process running the next delivery's extract while the
 main process gates and writes the current one keeps both cores of a small server busy.
 The extracted frames come back pickled, their dates as categoricals
-(``extract_for_handover``); that copy costs far less than the extract it overlaps. The worker stops as soon as the last extract is handed over, so the memory it
-kept does not stay with an idle process while the last deliveries are gated and written.
+(``extract_for_handover``); that copy costs far less than the extract it overlaps. The
+worker stops as soon as the last extract is handed over, so the memory it kept does not
+stay with an idle process while the last deliveries are gated and written.
 
 Only the extract runs ahead, at most two deliveries, so at most three deliveries' frames
 are in memory. One ahead was not enough: deliveries differ in size and in the cost of
