@@ -68,7 +68,7 @@ def cell_texts(cells: pd.Series, to_text: Callable[[object], str | None],
     return result
 
 
-def text_cells(values: list, to_text: Callable[[object], str | None],
+def listed_cell_texts(values: list, to_text: Callable[[object], str | None],
                missing: set[str] = frozenset()) -> pd.Series:
     """``cell_texts`` of a reader's list of text cells (str, or None when missing).
 

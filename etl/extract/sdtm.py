@@ -15,7 +15,7 @@ import pandas as pd
 import pyreadstat
 
 from etl.canonical import SOURCE_ROW
-from etl.distinct import cell_texts, text_cells
+from etl.distinct import cell_texts, listed_cell_texts
 from etl.errors import DeliveryRejected
 from etl.mapping import ReaderOptions
 
@@ -43,7 +43,7 @@ def read_dataset(path: Path, options: ReaderOptions) -> pd.DataFrame:
         if metadata.readstat_variable_types[name] == "double":
             texts = cell_texts(pd.Series(values, dtype="float64"), _number_text, missing)
         else:
-            texts = text_cells(values, _character_text, missing)
+            texts = listed_cell_texts(values, _character_text, missing)
         columns[str(name).strip()] = texts
     frame = pd.DataFrame(columns, index=range(records))
     frame[SOURCE_ROW] = range(1, records + 1)

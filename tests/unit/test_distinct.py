@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from etl.distinct import cell_texts, per_distinct, text_cells
+from etl.distinct import cell_texts, listed_cell_texts, per_distinct
 
 
 def test_each_distinct_text_is_transformed_once_and_spread_back_in_row_order():
@@ -72,7 +72,7 @@ def test_text_cells_of_a_reader_list_call_once_per_text_and_give_none_its_own_me
         calls.append(value)
         return "(none)" if value is None else value.strip()
 
-    texts = text_cells([" QLQ01", "NA", None, " QLQ01", "", None, "x "], to_text,
+    texts = listed_cell_texts([" QLQ01", "NA", None, " QLQ01", "", None, "x "], to_text,
                        missing={"NA", ""})
 
     assert sorted(calls, key=repr) == sorted([" QLQ01", "NA", "", "x ", None], key=repr)
@@ -83,6 +83,6 @@ def test_text_cells_of_a_reader_list_call_once_per_text_and_give_none_its_own_me
 def test_text_cells_of_a_list_not_all_text_gives_what_cell_texts_gives():
     values = [" 1", 2, None, 2.5, " 1"]
 
-    texts = text_cells(values, lambda v: None if v is None else str(v).strip())
+    texts = listed_cell_texts(values, lambda v: None if v is None else str(v).strip())
 
     assert texts.tolist() == ["1", "2", pd.NA, "2.5", "1"]
