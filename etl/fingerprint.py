@@ -44,10 +44,13 @@ def stored_sql(frame_alias: str = "") -> str:
 
 
 def with_fingerprints(table: Table, rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` with the two halves of each record's fingerprint as uint64 columns."""
+    """``rows`` with the two halves of each record's fingerprint as uint64 columns.
+
+    Neither ``rows`` nor its content columns are copied (``concat`` without copying; a
+    frame of millions of records took a second to copy, as long as its hashing)."""
     columns = content_columns(table)
-    present = [c for c in columns if c in rows.columns]
-    values = rows[present]
+    values = pd.concat([_factorized_once(rows[c]) for c in columns if c in rows.columns],
+                       axis=1, copy=False)
     schema = ";".join(f"{c}:{rows[c].dtype if c in rows.columns else '(absent)'}"
                       for c in columns)
     halves = {}
@@ -56,4 +59,24 @@ def with_fingerprints(table: Table, rows: pd.DataFrame) -> pd.DataFrame:
             hashlib.blake2b(f"{key}|{schema}".encode(), digest_size=8).digest(), "big"))
         halves[name] = pd.util.hash_pandas_object(values, index=False, hash_key=key
                                                   ).to_numpy() ^ salt
-    return rows.assign(**halves)
+    return pd.concat([rows, pd.DataFrame(halves, index=rows.index)], axis=1, copy=False)
+
+
+def _factorized_once(column: pd.Series) -> pd.Series:
+    """A column pandas would factorize before hashing it (objects, text) as that
+    factorization, a categorical; any other column as it is.
+
+    pandas hashes a categorical's categories and takes its codes, which is what it does
+    with the column itself, so both halves come out bit for bit as before, and the
+    factorizing (most of the hashing's time: dates, decimals and texts are Python
+    objects) is done once instead of once per half."""
+    if isinstance(column.dtype, pd.StringDtype):
+        cells = column.to_numpy(dtype=object, na_value=None)  # what pandas hashes of text
+    elif column.dtype == object:
+        cells = column.to_numpy()
+    else:
+        return column  # numbers, flags, masked numbers: hashed directly, nothing to share
+    codes, distinct = pd.factorize(cells, sort=False)
+    return pd.Series(pd.Categorical.from_codes(
+        codes, dtype=pd.CategoricalDtype(pd.Index(distinct), ordered=False)),
+        index=column.index, name=column.name, copy=False)
