@@ -101,7 +101,7 @@ def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, ke
     for column in table.c:
         if "present_if_filled" in column.info:
             out[column.name] = out[column.info["present_if_filled"]].notna()
-    out["dates_imputed"] = imputed.str.strip(";").replace("", None)
+    out["dates_imputed"] = _imputation_notes(imputed)
 
     already = out[UNIT_ID].isin(issues.units())
     for column in table.c:
@@ -113,6 +113,17 @@ def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, ke
     problems = issues.frame()
     clean = out[~out[UNIT_ID].isin(problems[UNIT_ID])]
     return MappedExtract(rows=clean.reset_index(drop=True), issues=problems)
+
+
+def _imputation_notes(imputed: pd.Series) -> pd.Series:
+    """``cycle_date=day;`` -> ``cycle_date=day``; None where nothing was completed.
+
+    Only the rows with a note are stripped: a Python call per row of millions of
+    questionnaire items, nearly all without one, took seconds."""
+    notes = pd.Series(None, index=imputed.index, dtype="object")
+    noted = imputed != ""
+    notes[noted] = imputed[noted].str.strip(";")
+    return notes
 
 
 UNPIVOT_KEY, UNPIVOT_VALUE, UNPIVOT_UNIT = "unpivot_key", "unpivot_value", "unpivot_unit"
@@ -201,7 +212,8 @@ def _map_field(context: FieldContext, column: Column, spec: FieldMap) -> None:
         out[column.name] = ticks.astype("object").where(ticks.notna(), None)
         return
     if spec.pattern is not None:
-        extracted = text.astype("string").str.extract(spec.pattern, expand=False)
+        extracted = per_distinct(text, lambda distinct: distinct.str.extract(
+            spec.pattern, expand=False))
         issues.add(text.notna() & extracted.isna(), "unknown_code", label, text,
                    f"does not match the pattern {spec.pattern!r} of the site mapping")
         text = extracted
