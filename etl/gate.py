@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -25,7 +24,7 @@ from etl.checked_before import checked_suites, judges_each_record, suite_digest
 from etl.config import Settings
 from etl.inbox import Delivery
 from etl.load import Extracted
-from etl.snapshot import preview_withdrawals
+from etl.snapshot import Recognised, preview_withdrawals
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
@@ -51,6 +50,8 @@ class GateReport:
     results: list[CheckResult] = field(default_factory=list)
     # table -> digest of the suite that checked it, recorded when the delivery is loaded
     suites: dict[str, str] = field(default_factory=dict)
+    # table -> its records resent unchanged, as the withdrawal preview recognised them
+    recognised: dict[str, Recognised] = field(default_factory=dict)
 
     @property
     def critical_failures(self) -> list[CheckResult]:
@@ -104,17 +105,17 @@ class GateOne:
         frames = {name: frame for name, frame in extracted.tables.items()}
         for domain in self._domains:
             frames.update(domain.derived_frames(frames))
-        frames["delivery_snapshot"], unchanged = snapshot_changes(connection, delivery.site,
-                                                                  extracted.tables)
+        frames["delivery_snapshot"], recognised = snapshot_changes(connection, delivery.site,
+                                                                   extracted.tables)
         frames["delivery_files"] = file_quarantine(extracted)
         before = checked_suites(connection, delivery.site)
         report = GateReport(suites={name: self._digests[name] for name in extracted.tables
-                                    if name in self._digests})
+                                    if name in self._digests}, recognised=recognised)
         for frame_name, suite in self._suites:
             frame = frames.get(frame_name)
             if frame is None or frame.empty:
                 continue
-            resent = unchanged.get(frame_name)
+            resent = recognised[frame_name].rows if frame_name in recognised else None
             if resent is None or not resent.any() or \
                     before.get(frame_name) != self._digests[frame_name]:
                 report.results += self._validate(delivery, frame_name, frame, suite)
@@ -239,10 +240,10 @@ def _result(frame_name: str, result) -> CheckResult:
 
 
 def snapshot_changes(connection: Connection, site: str, tables: dict[str, pd.DataFrame]
-                     ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+                     ) -> tuple[pd.DataFrame, dict[str, Recognised]]:
     """Per table: the centre's current records, and how many tonight's snapshot lacks;
     and per table, which of tonight's records are resent unchanged."""
-    rows, unchanged = [], {}
+    rows, recognised = [], {}
     for table_name, incoming in tables.items():
         preview = preview_withdrawals(connection, table_name, site, incoming)
         current = preview.current_records
@@ -250,8 +251,8 @@ def snapshot_changes(connection: Connection, site: str, tables: dict[str, pd.Dat
                      "incoming_records": preview.incoming_records,
                      "would_withdraw": preview.would_withdraw,
                      "withdrawn_share": preview.would_withdraw / current if current else 0.0})
-        unchanged[table_name] = preview.resent_unchanged
-    return pd.DataFrame(rows), unchanged
+        recognised[table_name] = preview.recognised
+    return pd.DataFrame(rows), recognised
 
 
 def file_quarantine(extracted: Extracted) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from etl.fingerprint import with_fingerprints
 from etl.inbox import Delivery
 from etl.mapping import Extract, LoadedMapping, SiteMapping, content_columns
 from etl.reference import cross_checks
-from etl.snapshot import MergeCounts, merge_snapshot
+from etl.snapshot import MergeCounts, Recognised, merge_snapshot
 from models.base import metadata
 
 
@@ -276,18 +276,20 @@ AuditWriter = Callable[[Connection, int], None]
 
 
 def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
-                   extracted: Extracted, now: datetime,
-                   audit: AuditWriter | None = None) -> DeliveryReport:
+                   extracted: Extracted, now: datetime, audit: AuditWriter | None = None,
+                   recognised: dict[str, Recognised] | None = None) -> DeliveryReport:
     """Write the delivery to meta and raw in one transaction; ``audit`` writes the gate's
-    results for the new delivery id inside the same transaction."""
+    results for the new delivery id inside the same transaction; ``recognised`` is gate
+    1's recognition of the records resent unchanged, per table (see ``merge_snapshot``)."""
+    recognised = recognised or {}
     report = DeliveryReport(delivery=delivery, status="loaded", files=extracted.files)
     with transaction(connection):
         delivery_id = _insert_delivery(connection, run_id, delivery, "loaded", extracted.files,
                                        None, now)
         for table_name, rows in extracted.tables.items():
-            provenance = rows.drop(columns=[UNIT_ID, EXTRACT_NO]).assign(load_id=delivery_id)
-            report.merges[table_name] = merge_snapshot(connection, table_name, delivery.site,
-                                                       provenance, delivery_id, now)
+            report.merges[table_name] = merge_snapshot(
+                connection, table_name, delivery.site, rows, delivery_id, now,
+                recognised.get(table_name), unstored=(UNIT_ID, EXTRACT_NO))
         _insert_files(connection, delivery_id, extracted.files)
         _insert_quarantine(connection, delivery_id, delivery.site, extracted.issues)
         _update_record_counts(connection, delivery_id, report.merges)

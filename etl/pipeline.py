@@ -119,7 +119,8 @@ class Loader:
         maybe_crash("gate")
         with stage("raw_write"):
             report = write_delivery(connection, self.run_id, delivery, extracted, utc_now(),
-                                    self._auditor(checked, loaded=delivery.site))
+                                    self._auditor(checked, loaded=delivery.site),
+                                    checked.recognised)
         _print_accounting(report)
         return report
 

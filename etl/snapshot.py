@@ -73,11 +73,20 @@ def _stored_types(duck: duckdb.DuckDBPyConnection, target: str) -> dict[str, str
     return dict(zip(stored.columns, map(str, stored.dtypes), strict=True))
 
 
+@dataclass(frozen=True)
+class Recognised:
+    """Which of tonight's records are resent exactly as a current version of the centre's
+    stores them (``rows``, one flag per record), and those versions' ``raw_id``s."""
+
+    rows: np.ndarray
+    versions: np.ndarray
+
+
 def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str,
-                        rows: pd.DataFrame) -> np.ndarray:
+                        rows: pd.DataFrame) -> Recognised:
     """Tonight's records whose fingerprint is that of a current, not withdrawn version of
-    the centre's go to temp table ``unchanged_versions`` (that version's ``raw_id`` and
-    ``record_key``); returned is which rows they are (the others are compared in full)."""
+    the centre's; those versions (``raw_id``, ``record_key``) are left in temp table
+    ``unchanged_versions`` (the others are compared in full)."""
     missing = [name for name in FINGERPRINT_COLUMNS if name not in rows.columns]
     if missing:
         raise ValueError(f"tonight's rows for {target} carry no content fingerprint "
@@ -93,10 +102,25 @@ def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str
             "WHERE c.site = ? AND c.valid_to IS NULL AND NOT c.is_withdrawn", [site])
     finally:
         duck.unregister("incoming_fingerprints")
-    positions = duck.execute(f"SELECT position FROM {UNCHANGED}").fetchnumpy()["position"]
+    found = duck.execute(f"SELECT position, raw_id FROM {UNCHANGED}").fetchnumpy()
     unchanged = np.zeros(len(rows), dtype=bool)
-    unchanged[positions] = True
-    return unchanged
+    unchanged[found["position"]] = True
+    return Recognised(rows=unchanged, versions=np.asarray(found["raw_id"]))
+
+
+def _recall(duck: duckdb.DuckDBPyConnection, target: str, rows: pd.DataFrame,
+            recognised: Recognised) -> None:
+    """Put the preview's recognition of the same ``rows`` back in temp table
+    ``unchanged_versions`` (the versions' ``raw_id`` alone: all the merge asks of it)."""
+    if len(recognised.rows) != len(rows):
+        raise ValueError(f"{target}: the records recognised as resent unchanged were "
+                         f"{len(recognised.rows)}, tonight's rows are {len(rows)}")
+    duck.register("recognised_versions", pa.table({"raw_id": recognised.versions}))
+    try:
+        duck.execute(f"CREATE OR REPLACE TEMP TABLE {UNCHANGED} AS "
+                     "SELECT raw_id FROM recognised_versions")
+    finally:
+        duck.unregister("recognised_versions")
 
 
 def _others(rows: pd.DataFrame, unchanged: np.ndarray) -> pd.DataFrame:
@@ -108,8 +132,8 @@ class WithdrawalPreview:
     current_records: int
     incoming_records: int  # distinct natural keys
     would_withdraw: int
-    # per row of tonight's records: resent exactly as a current version stores it
-    resent_unchanged: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # tonight's records resent exactly as a current version stores them (for the merge)
+    recognised: Recognised | None = field(default=None, compare=False, repr=False)
 
 
 def preview_withdrawals(connection: Connection, table_name: str, site: str,
@@ -123,9 +147,9 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
     types = _stored_types(duck, target)
-    unchanged = _recognise_unchanged(duck, target, site, rows)
+    recognised = _recognise_unchanged(duck, target, site, rows)
     present = pd.Index([name for name in natural_key if name in rows.columns])
-    duck.register("incoming_frame", _others(rows[present], unchanged))
+    duck.register("incoming_frame", _others(rows[present], recognised.rows))
     try:
         incoming, current, missing = connection.exec_driver_sql(
             f"WITH incoming AS (SELECT DISTINCT {_digest(natural_key)} AS record_key FROM "
@@ -139,23 +163,33 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
         duck.unregister("incoming_frame")
         duck.execute(f"DROP TABLE {UNCHANGED}")
     return WithdrawalPreview(current_records=current, incoming_records=incoming,
-                             would_withdraw=missing, resent_unchanged=unchanged)
+                             would_withdraw=missing, recognised=recognised)
 
 
 def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,
-                   load_id: int, now: datetime) -> MergeCounts:
+                   load_id: int, now: datetime, recognised: Recognised | None = None,
+                   unstored: tuple[str, ...] = ()) -> MergeCounts:
     """Apply tonight's ``rows`` (canonical fields, fingerprints and provenance) of ``site``
-    to ``raw.<table>``."""
+    to ``raw.<table>``; ``unstored`` names columns of ``rows`` that are not written (the
+    extract's accounting), so they need not be dropped from a copy.
+
+    ``recognised`` is the withdrawal preview's recognition of these same ``rows`` (gate 1,
+    nothing written since), which spares doing it again; without it the merge recognises
+    the records resent unchanged itself."""
     table = metadata.tables[f"raw.{table_name}"]
     natural_key = table.info["natural_key"]
     target = f"raw.{table_name}"
     duck = connection.connection.driver_connection
 
     types = _stored_types(duck, target)
-    unknown = sorted(set(rows.columns) - set(types) - set(FINGERPRINT_COLUMNS))
+    unknown = sorted(set(rows.columns) - set(types) - set(FINGERPRINT_COLUMNS) - set(unstored))
     if unknown:
         raise ValueError(f"{target} has no column(s) {', '.join(unknown)}")
-    others = _others(rows, _recognise_unchanged(duck, target, site, rows))
+    if recognised is None:
+        recognised = _recognise_unchanged(duck, target, site, rows)
+    else:
+        _recall(duck, target, rows, recognised)
+    others = _others(rows, recognised.rows)
     duck.register("incoming_frame", _columnar(others))
     try:  # typed as stored, in one pass: the digests hash the stored values
         connection.exec_driver_sql(

@@ -41,10 +41,12 @@ def test_only_records_not_resent_unchanged_are_compared_in_full(settings):
         duck = connection.connection.driver_connection
         tonight = labs(P1, ("P2", date(2024, 1, 2), 7.3), ("P4", date(2024, 3, 1), 70.0))
         # P1 is resent unchanged; P2 changed and P4 is new: those two are compared in full
-        assert _recognise_unchanged(duck, "raw.lab_result", "ROT", tonight).tolist() == \
-            [True, False, False]
+        recognised = _recognise_unchanged(duck, "raw.lab_result", "ROT", tonight)
+        assert recognised.rows.tolist() == [True, False, False]
+        assert recognised.versions.tolist() == [1]  # P1's stored version (raw_id 1)
         # another centre's identical record is not ROT's
-        assert _recognise_unchanged(duck, "raw.lab_result", "IOW", labs(P1)).tolist() == [False]
+        assert _recognise_unchanged(duck, "raw.lab_result", "IOW", labs(P1)).rows.tolist() == \
+            [False]
 
         assert merge_snapshot(connection, "lab_result", "ROT", tonight, 2, NIGHTS[1]) == \
             MergeCounts(inserted=1, updated=1, withdrawn=1)
@@ -65,7 +67,7 @@ def test_versions_without_a_fingerprint_are_compared_in_full_once_and_then_get_o
         assert versions(connection) == [("P1", 90.0, True, False, True),
                                          ("P2", 7.1, True, False, True)]
         duck = connection.connection.driver_connection
-        assert _recognise_unchanged(duck, "raw.lab_result", "ROT", labs(P1, P2)).all()
+        assert _recognise_unchanged(duck, "raw.lab_result", "ROT", labs(P1, P2)).rows.all()
 
 
 def test_same_content_in_another_dtype_is_not_a_new_version_and_refreshes_the_fingerprint(

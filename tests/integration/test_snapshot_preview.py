@@ -3,10 +3,11 @@
 from datetime import date, datetime
 
 import pandas as pd
+import pytest
 
 from etl import db
 from etl.fingerprint import with_fingerprints
-from etl.snapshot import WithdrawalPreview, merge_snapshot, preview_withdrawals
+from etl.snapshot import MergeCounts, WithdrawalPreview, merge_snapshot, preview_withdrawals
 from models.base import metadata
 
 NIGHT_1, NIGHT_2 = datetime(2024, 6, 1, 2), datetime(2024, 6, 2, 2)
@@ -42,7 +43,7 @@ def test_withdrawals_are_counted_by_natural_key_among_the_centres_current_record
         assert preview == WithdrawalPreview(current_records=3, incoming_records=3,
                                             would_withdraw=1)
         # P1's January value (twice) is stored as sent; P2's is corrected, P4's new
-        assert preview.resent_unchanged.tolist() == [True, True, False, False]
+        assert preview.recognised.rows.tolist() == [True, True, False, False]
         # IOW's record is not ROT's to withdraw; all of IOW's would go with an empty night
         assert preview_withdrawals(connection, "lab_result", "IOW", tonight.head(0)) == \
             WithdrawalPreview(current_records=1, incoming_records=0, would_withdraw=1)
@@ -51,3 +52,31 @@ def test_withdrawals_are_counted_by_natural_key_among_the_centres_current_record
                                 tonight.drop_duplicates(["patient_pseudonym", "sample_date",
                                                          "analyte"]), 4, NIGHT_2)
         assert merged.withdrawn == preview.would_withdraw
+
+
+def test_the_merge_uses_the_previews_recognition_of_the_same_records(settings):
+    with db.connect(settings) as connection:
+        db.upgrade(connection)
+        merge_snapshot(connection, "lab_result", "ROT", labs(P1_JAN, P1_FEB, P2_JAN), 1, NIGHT_1)
+        # tonight, with the extract's accounting columns, which are not stored: P1's
+        # January value resent, P2's corrected, P4's new, P1's February value missing
+        tonight = labs(P1_JAN, ("P2", date(2024, 1, 2), "hb", 7.3),
+                       ("P4", date(2024, 3, 1), "cga", 70.0)).assign(unit_id=[5, 6, 7],
+                                                                      extract_no=0)
+        preview = preview_withdrawals(connection, "lab_result", "ROT", tonight)
+        assert preview.recognised.rows.tolist() == [True, False, False]
+
+        with pytest.raises(ValueError, match="recognised as resent unchanged were 3"):
+            merge_snapshot(connection, "lab_result", "ROT", tonight.head(2), 2, NIGHT_2,
+                           preview.recognised, unstored=("unit_id", "extract_no"))
+        assert merge_snapshot(connection, "lab_result", "ROT", tonight, 2, NIGHT_2,
+                              preview.recognised, unstored=("unit_id", "extract_no")) == \
+            MergeCounts(inserted=1, updated=1, withdrawn=1)
+        assert connection.exec_driver_sql(
+            "SELECT patient_pseudonym, sample_date, value, load_id, valid_to IS NULL, "
+            "is_withdrawn FROM raw.lab_result ORDER BY raw_id").fetchall() == [
+            ("P1", date(2024, 1, 2), 90.0, 1, True, False),  # left alone: still night 1's
+            ("P1", date(2024, 2, 2), 95.0, 1, True, True),
+            ("P2", date(2024, 1, 2), 7.1, 1, False, False),
+            ("P2", date(2024, 1, 2), 7.3, 2, True, False),
+            ("P4", date(2024, 3, 1), 70.0, 2, True, False)]
