@@ -380,9 +380,9 @@ def bench(
     per row. Writes bench/results/<date>.json and .md (after each size). Never part of
     `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-12-05-77bc593.md): the
-    default sizes took 25 minutes and 13.7 GB at peak; --sizes 2500 alone takes about 3
-    minutes and 2.5 GB.
+    Cost on 2 cores at the last full run (bench/results/2026-12-06-adccfd1.md): the
+    default sizes took 28 minutes and 13.3 GB at peak; --sizes 2500 alone takes 3 to 4
+    minutes and 2.4 GB.
     """
     from etl.bench.runner import run
 
