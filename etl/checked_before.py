@@ -28,6 +28,8 @@ from importlib.metadata import version
 
 from sqlalchemy import Connection
 
+from etl.severity import CRITICAL, severity_of
+
 PER_RECORD = {"ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween",
               "ExpectColumnValuesToNotBeNull", "ExpectColumnPairValuesToBeEqual",
               "ExpectColumnPairValuesAToBeGreaterThanB"}
@@ -39,7 +41,7 @@ def judges_each_record(expectation) -> bool:
     is imported only when gate 1 runs.)"""
     configuration = expectation.configuration
     return (type(expectation).__name__ in PER_RECORD
-            and configuration.meta.get("severity", "critical") == "critical"
+            and severity_of(configuration) == CRITICAL
             and configuration.kwargs.get("mostly") in (None, 1, 1.0))
 
 

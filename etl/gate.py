@@ -24,6 +24,7 @@ from etl.checked_before import checked_suites, judges_each_record, suite_digest
 from etl.config import Settings
 from etl.inbox import Delivery
 from etl.load import Extracted
+from etl.severity import CRITICAL, WARNING, severity_of
 from etl.snapshot import Recognised, preview_withdrawals
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
@@ -55,11 +56,11 @@ class GateReport:
 
     @property
     def critical_failures(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.passed and r.severity == "critical"]
+        return [r for r in self.results if not r.passed and r.severity == CRITICAL]
 
     @property
     def warnings(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.passed and r.severity == "warning"]
+        return [r for r in self.results if not r.passed and r.severity == WARNING]
 
     @property
     def passed(self) -> bool:
@@ -235,7 +236,7 @@ def _result(frame_name: str, result) -> CheckResult:
     return CheckResult(
         gate=GATE1, check_name=f"{config.type}({columns}){condition}", target=frame_name,
         kahn_category=config.meta.get("kahn_category"),
-        severity=config.meta.get("severity", "critical"), passed=bool(result.success),
+        severity=severity_of(config), passed=bool(result.success),
         failures=failures, message=message)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import Connection
 
 from etl.config import WAREHOUSE_FILE, Settings
 from etl.gate import GATE2, SAMPLE_SIZE, CheckResult
+from etl.severity import CRITICAL, WARNING
 from etl.transform import BuildResult
 from expectations.thresholds import thresholds
 
@@ -22,7 +23,7 @@ def dbt_test_results(build: BuildResult, connection: Connection | None = None
             message += f"; offending rows: {offending_rows(connection, test.relation)}"
         results.append(CheckResult(
             gate=GATE2, check_name=test.node, target=_tested_model(test.node),
-            kahn_category=None, severity="warning" if test.status == "warn" else "critical",
+            kahn_category=None, severity=WARNING if test.status == "warn" else CRITICAL,
             passed=passed, failures=test.failures, message=message))
     return results
 
@@ -67,7 +68,7 @@ def mart_shrinkage(connection: Connection, settings: Settings) -> list[CheckResu
             lost = (before - after) / before if before else 0.0
             results.append(CheckResult(
                 gate=GATE2, check_name="row_count_against_published_release",
-                target=f"marts.{table}", kahn_category="completeness", severity="critical",
+                target=f"marts.{table}", kahn_category="completeness", severity=CRITICAL,
                 passed=lost <= max_shrink, failures=max(before - after, 0),
                 message=f"{before} rows published, {after} rows now ({lost:.1%} lost; at "
                         f"most {max_shrink:.0%} may be lost, expectations/thresholds.yml)"))
@@ -93,7 +94,7 @@ def _null_shift(connection: Connection, table: str) -> list[CheckResult]:
     after = connection.exec_driver_sql(f"SELECT {shares} FROM marts.{table}").one()
     return [CheckResult(
         gate=GATE2, check_name=f"null_share_against_published_release({column})",
-        target=f"marts.{table}", kahn_category="completeness", severity="warning",
+        target=f"marts.{table}", kahn_category="completeness", severity=WARNING,
         passed=(now - then) <= limit, failures=None,
         message=f"empty in {then:.1%} of published rows, {now:.1%} now (at most "
                 f"{limit:.0%} more may be empty, expectations/thresholds.yml)")

@@ -11,7 +11,8 @@ import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.row_conditions import Column
 
-from expectations.rules import COMPLETENESS, CONFORMANCE, CRITICAL, WARNING, meta
+from etl.severity import CRITICAL, WARNING
+from expectations.rules import COMPLETENESS, CONFORMANCE, meta
 from expectations.thresholds import thresholds
 
 TABLES: list[str] = []

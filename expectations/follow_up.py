@@ -4,7 +4,8 @@ import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.row_conditions import Column
 
-from expectations.rules import COMPLETENESS, WARNING, canonical_table, date_order, meta
+from etl.severity import WARNING
+from expectations.rules import COMPLETENESS, canonical_table, date_order, meta
 
 TABLES = ["vital_status"]
 

@@ -3,7 +3,8 @@
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from expectations.rules import PLAUSIBILITY, WARNING, canonical_table, meta
+from etl.severity import WARNING
+from expectations.rules import PLAUSIBILITY, canonical_table, meta
 
 TABLES = ["imaging_exam", "lesion_measurement", "reported_response"]
 

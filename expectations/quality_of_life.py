@@ -3,7 +3,8 @@
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from expectations.rules import WARNING, canonical_table, date_order, patient_dates
+from etl.severity import WARNING
+from expectations.rules import canonical_table, date_order, patient_dates
 
 TABLES = ["qlq_c30_assessment", "qlq_c30_item_response", "performance_status"]
 

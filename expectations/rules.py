@@ -8,10 +8,10 @@ from sqlalchemy import Boolean, Date
 
 from etl.mapping import required_fields
 from etl.reference import OPERATORS, value_ranges, vocabulary
+from etl.severity import CRITICAL
 from models.base import metadata
 
 CONFORMANCE, COMPLETENESS, PLAUSIBILITY = "conformance", "completeness", "plausibility"
-CRITICAL, WARNING = "critical", "warning"
 
 
 def meta(kahn: str, severity: str, why: str) -> dict[str, str]:

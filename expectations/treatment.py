@@ -3,15 +3,8 @@
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from expectations.rules import (
-    COMPLETENESS,
-    CRITICAL,
-    WARNING,
-    canonical_table,
-    date_order,
-    meta,
-    patient_dates,
-)
+from etl.severity import CRITICAL, WARNING
+from expectations.rules import COMPLETENESS, canonical_table, date_order, meta, patient_dates
 
 TABLES = ["treatment_cycle"]
 

@@ -8,8 +8,9 @@ import great_expectations.expectations as gxe
 import pytest
 
 from etl.checked_before import judges_each_record, suite_digest
+from etl.severity import CRITICAL, WARNING
 from expectations import treatment
-from expectations.rules import CRITICAL, PLAUSIBILITY, WARNING, meta
+from expectations.rules import PLAUSIBILITY, meta
 from tests.conftest import ROT_SAMPLE
 from tests.integration.test_gate_one import load, query
 
