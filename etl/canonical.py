@@ -111,8 +111,12 @@ def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, ke
                        None, f"{column.name} is required and is empty")
 
     problems = issues.frame()
-    clean = out[~out[UNIT_ID].isin(problems[UNIT_ID])]
-    return MappedExtract(rows=clean.reset_index(drop=True), issues=problems)
+    # selecting and renumbering copied every column, of millions of rows, even when no
+    # unit had a problem (the usual case); ``out`` is this function's own, so its index
+    # is replaced instead
+    clean = out[~out[UNIT_ID].isin(problems[UNIT_ID])] if len(problems) else out
+    clean.index = pd.RangeIndex(len(clean))
+    return MappedExtract(rows=clean, issues=problems)
 
 
 def _imputation_notes(imputed: pd.Series) -> pd.Series:

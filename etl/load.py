@@ -119,9 +119,9 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
         mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
         rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse
                            else (mapped.rows, 0))
-        provenance = {"source_file": source.label, "source_file_sha256": source.sha256}
-        per_table.setdefault(extract.table, []).append(rows.assign(extract_no=number,
-                                                                   **provenance))
+        rows[EXTRACT_NO] = number  # in place: the rows are this extract's own
+        rows["source_file"], rows["source_file_sha256"] = source.label, source.sha256
+        per_table.setdefault(extract.table, []).append(rows)
         issue_frames.append(mapped.issues.assign(extract_no=number, target_table=extract.table,
                                                  source_file=source.label))
         reports.append(FileReport(source.label, source.sha256, extract.table,
@@ -131,7 +131,8 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
 
     tables: dict[str, pd.DataFrame] = {}
     for table_name, frames in per_table.items():
-        rows, duplicates = _separate_duplicates(table_name, pd.concat(frames, ignore_index=True))
+        together = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        rows, duplicates = _separate_duplicates(table_name, together)
         tables[table_name] = rows
         issue_frames.append(duplicates)
     issue_frames += cross_check(tables)
