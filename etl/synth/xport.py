@@ -15,20 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-RECORD = 80
+from etl.extract.xport import CHARACTER, NAMESTR_LAYOUT, NUMERIC, RECORD
+
 LIBRARY = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
 MEMBER = (b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
           b"000000000000000001600000000140  ")
 DESCRIPTOR = b"HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
 OBSERVATIONS = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
 VERSION, SYSTEM = b"6.06    ", b"bsd4.2  "
-NUMERIC, CHARACTER = 1, 2
 MISSING = 0x2E << 56  # "." followed by zeros: SAS's ordinary missing value
-NAMESTR_LAYOUT = np.dtype([
-    ("ntype", ">i2"), ("nhfun", ">i2"), ("nlng", ">i2"), ("nvar0", ">i2"),
-    ("nname", "S8"), ("nlabel", "S40"), ("nform", "S8"), ("nfl", ">i2"), ("nfd", ">i2"),
-    ("nfj", ">i2"), ("nfill", "V2"), ("niform", "S8"), ("nifl", ">i2"), ("nifd", ">i2"),
-    ("npos", ">i4"), ("rest", "V52")])
 
 
 def ibm_floats(values: np.ndarray) -> np.ndarray:

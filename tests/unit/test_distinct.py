@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from etl.distinct import cell_texts, listed_cell_texts, per_distinct
+from etl.distinct import cell_texts, fixed_width_texts, per_distinct
 
 
 def test_each_distinct_text_is_transformed_once_and_spread_back_in_row_order():
@@ -65,24 +65,25 @@ def test_cell_texts_of_numbers_keeps_nan_for_the_function_to_judge():
     assert texts.tolist() == ["2.0", pd.NA, "2.5", "2.0"]
 
 
-def test_text_cells_of_a_reader_list_call_once_per_text_and_give_none_its_own_meaning():
-    calls: list[object] = []
+def test_fixed_width_cells_call_once_per_distinct_stored_value():
+    calls: list[bytes] = []
 
-    def to_text(value: object) -> str | None:
-        calls.append(value)
-        return "(none)" if value is None else value.strip()
+    def to_text(stored: bytes) -> str | None:
+        calls.append(stored)
+        return stored.decode().strip()
 
-    texts = listed_cell_texts([" QLQ01", "NA", None, " QLQ01", "", None, "x "], to_text,
-                       missing={"NA", ""})
+    # as a SAS character variable stores them: blank-padded to the variable's width
+    cells = np.array([b" QLQ01", b"NA    ", b"      ", b" QLQ01", b"x     "], dtype="S6")
 
-    assert sorted(calls, key=repr) == sorted([" QLQ01", "NA", "", "x ", None], key=repr)
-    assert texts.dtype == "string" and texts.index.tolist() == list(range(7))
-    assert texts.tolist() == ["QLQ01", pd.NA, "(none)", "QLQ01", pd.NA, "(none)", "x"]
+    texts = fixed_width_texts(cells, to_text, missing={"NA", ""})
+
+    assert sorted(calls) == [b"      ", b" QLQ01", b"NA    ", b"x     "]
+    assert texts.dtype == "string" and texts.index.tolist() == list(range(5))
+    assert texts.fillna("<missing>").tolist() == ["QLQ01", "<missing>", "<missing>", "QLQ01",
+                                                  "x"]
 
 
-def test_text_cells_of_a_list_not_all_text_gives_what_cell_texts_gives():
-    values = [" 1", 2, None, 2.5, " 1"]
+def test_fixed_width_cells_of_no_record_are_an_empty_text_column():
+    texts = fixed_width_texts(np.array([], dtype="S3"), lambda stored: "never")
 
-    texts = listed_cell_texts(values, lambda v: None if v is None else str(v).strip())
-
-    assert texts.tolist() == ["1", "2", pd.NA, "2.5", "1"]
+    assert texts.dtype == "string" and texts.empty
