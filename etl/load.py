@@ -19,7 +19,7 @@ from etl.db import transaction
 from etl.errors import DeliveryRejected
 from etl.extract import Source, read_source
 from etl.extract.sdtm import add_supplemental
-from etl.extract.shape import attach, select_rows, skip_and_unpivot
+from etl.extract.shape import attach, select_rows, skip_and_unpivot, unit_columns
 from etl.fingerprint import with_fingerprints
 from etl.inbox import Delivery
 from etl.mapping import Extract, LoadedMapping, SiteMapping, content_columns
@@ -112,9 +112,10 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
                 f"{', '.join(missing)} (site mapping {loaded.path}); found: "
                 f"{', '.join(c for c in source.frame.columns if c != SOURCE_ROW)}"
             )
-        selected = select_rows(frame, extract, source.label)
-        shaped = skip_and_unpivot(selected, extract, source.label,
-                                  columns_read(selected, extract, mapping, source.choices))
+        read = columns_read(frame, extract, mapping, source.choices)
+        selected = select_rows(frame, extract, source.label,
+                               unit_columns(frame, extract, source.label, read))
+        shaped = skip_and_unpivot(selected, extract, source.label, read)
         claimed.setdefault(source.label, []).append(shaped.selected_rows)
         mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
         rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse

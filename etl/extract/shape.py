@@ -42,8 +42,22 @@ def _matches(frame: pd.DataFrame, where: dict[str, str | list[str]]) -> pd.Serie
     return mask
 
 
-def select_rows(frame: pd.DataFrame, extract: Extract, label: str) -> pd.DataFrame:
-    """The rows of ``frame`` this extract takes (``where``, ``where_not_empty``, ``form``)."""
+def unit_columns(frame: pd.DataFrame, extract: Extract, label: str, read: list[str]
+                 ) -> list[str]:
+    """The columns the extract's units are made of, in the frame's order: those the
+    mapping ``read``s, the ``skip_empty`` and unpivoted columns, and ``source_row``."""
+    _require(frame, extract.skip_empty, label, "skip_empty")
+    wanted = {SOURCE_ROW, *read, *extract.skip_empty}
+    if extract.unpivot is not None:
+        wanted |= set(_unpivot_cells(frame, extract.unpivot, label))
+    return [c for c in frame.columns if c in wanted]
+
+
+def select_rows(frame: pd.DataFrame, extract: Extract, label: str, columns: list[str]
+                ) -> pd.DataFrame:
+    """The rows of ``frame`` this extract takes (``where``, ``where_not_empty``, ``form``),
+    with ``columns`` only: every other column of a wide file (a REDCap export has 78) was
+    copied with the rows of each of its ten extracts, and again when they were shaped."""
     _require(frame, list(extract.where), label, "where")
     mask = _matches(frame, extract.where)
     not_empty = list(extract.where_not_empty)
@@ -52,7 +66,7 @@ def select_rows(frame: pd.DataFrame, extract: Extract, label: str) -> pd.DataFra
     if not_empty:
         _require(frame, not_empty, label, "form" if extract.form else "where_not_empty")
         mask &= frame[not_empty].notna().any(axis=1)
-    return frame[mask]
+    return frame.loc[mask, columns]
 
 
 def attach(frame: pd.DataFrame, joined: pd.DataFrame, join: Join, label: str,
@@ -87,7 +101,6 @@ def skip_and_unpivot(frame: pd.DataFrame, extract: Extract, label: str,
     row of 78 columns made 4.8 million long rows of 48 columns each, at 25,000 patients)."""
     selected = frame[SOURCE_ROW]
     if extract.skip_empty:
-        _require(frame, extract.skip_empty, label, "skip_empty")
         carries = frame[extract.skip_empty].notna().any(axis=1)
     else:
         carries = pd.Series(True, index=frame.index)
@@ -105,15 +118,7 @@ def skip_and_unpivot(frame: pd.DataFrame, extract: Extract, label: str,
 def _unpivot(frame: pd.DataFrame, unpivot: Unpivot, label: str, read: list[str]
              ) -> tuple[pd.DataFrame, dict[str, tuple[str, str | None]]]:
     """One row per non-empty cell of the wide columns: key, value, unit, source column."""
-    if unpivot.matching is not None:
-        pattern = re.compile(unpivot.matching)
-        cells = {c: (m.group(1), None) for c in frame.columns
-                 if (m := pattern.fullmatch(str(c)))}
-        if not cells:
-            raise DeliveryRejected(f"{label}: no column matches {unpivot.matching!r} (unpivot)")
-    else:
-        _require(frame, list(unpivot.columns), label, "unpivot.columns")
-        cells = {c: (str(spec.key), spec.unit) for c, spec in unpivot.columns.items()}
+    cells = _unpivot_cells(frame, unpivot, label)
     filled = [np.flatnonzero(frame[column].notna().to_numpy()) for column in cells]
     which = np.repeat(np.arange(len(cells)), [len(rows) for rows in filled])
     rows = np.concatenate(filled)  # a mapping's unpivot names at least one column
@@ -131,6 +136,20 @@ def _unpivot(frame: pd.DataFrame, unpivot: Unpivot, label: str, read: list[str]
     long[SOURCE_COLUMN] = np.array([column for column, _ in specs], dtype=object)[which]
     long[UNIT_ID] = range(len(long))
     return long, cells
+
+
+def _unpivot_cells(frame: pd.DataFrame, unpivot: Unpivot, label: str
+                   ) -> dict[str, tuple[str, str | None]]:
+    """The wide columns to unpivot: column -> (the key it stands for, its unit)."""
+    if unpivot.matching is not None:
+        pattern = re.compile(unpivot.matching)
+        cells = {c: (m.group(1), None) for c in frame.columns
+                 if (m := pattern.fullmatch(str(c)))}
+        if not cells:
+            raise DeliveryRejected(f"{label}: no column matches {unpivot.matching!r} (unpivot)")
+        return cells
+    _require(frame, list(unpivot.columns), label, "unpivot.columns")
+    return {c: (str(spec.key), spec.unit) for c, spec in unpivot.columns.items()}
 
 
 def _require(frame: pd.DataFrame, columns: list[str], label: str, key: str) -> None:
