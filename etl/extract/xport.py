@@ -65,10 +65,13 @@ def read_transport(path: Path) -> tuple[str, list[Variable]]:
         raise NotTransport("the first record is not an XPORT library header")
     member = _record_index(data, MEMBER, start=3)
     header = data[member * RECORD:(member + 1) * RECORD].tobytes()
-    namestr_length = int(header[74:78])  # 140, or 136 from VAX/VMS
+    namestr_length = _header_number(header[74:78], "variable description length")
+    if namestr_length not in (136, 140):  # 140, or 136 from VAX/VMS
+        raise NotTransport(f"variable descriptions of {namestr_length} bytes (140 expected)")
     dataset = data[(member + 2) * RECORD:(member + 3) * RECORD].tobytes()[8:16]
     names_at = _record_index(data, NAMESTR, start=member)
-    count = int(data[names_at * RECORD + 54:names_at * RECORD + 58].tobytes())
+    count = _header_number(data[names_at * RECORD + 54:names_at * RECORD + 58].tobytes(),
+                           "number of variables")
     names_start = (names_at + 1) * RECORD
     names = np.zeros(count, dtype=NAMESTR_LAYOUT)
     for number in range(count):  # a handful of variables: one record each
@@ -103,6 +106,12 @@ def ieee_floats(stored: np.ndarray) -> np.ndarray:
     missing = np.isin(padded[:, 0], MISSING_FIRST_BYTES) & ~padded[:, 1:].any(axis=1)
     values[missing] = np.nan
     return values
+
+
+def _header_number(field: bytes, what: str) -> int:
+    if not field.isdigit():
+        raise NotTransport(f"the {what} in its header record is {field!r}, not a number")
+    return int(field)
 
 
 def _record_index(data: np.ndarray, prefix: bytes, start: int) -> int:
@@ -140,5 +149,7 @@ def _variable(name: np.void, records: np.ndarray) -> Variable:
     cells = records[:, start:start + length]
     label = name["nname"].decode("ascii", "replace").strip()
     if int(name["ntype"]) == NUMERIC:
+        if not 2 <= length <= 8:
+            raise NotTransport(f"numeric variable {label} stored in {length} bytes (2 to 8)")
         return Variable(label, ieee_floats(cells))
     return Variable(label, np.ascontiguousarray(cells).view(f"S{length}").ravel())

@@ -110,3 +110,15 @@ def test_a_version_8_file_and_other_bytes_are_refused(tmp_path):
         read_transport(text)
     with pytest.raises(NotTransport, match="not a run of 80-byte records"):
         read_transport(cut)
+
+
+def test_header_fields_that_are_not_numbers_are_named(tmp_path):
+    data = bytearray(_write(tmp_path, pd.DataFrame({"A": ["x"]})).read_bytes())
+    names_header = data.index(b"HEADER RECORD*******NAMESTR")
+    data[names_header + 54:names_header + 58] = b"00x1"
+    path = tmp_path / "broken.xpt"
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(NotTransport, match="the number of variables in its header record is "
+                                           "b'00x1', not a number"):
+        read_transport(path)
