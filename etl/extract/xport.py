@@ -148,6 +148,8 @@ def _variable(name: np.void, records: np.ndarray) -> Variable:
     start, length = int(name["npos"]), int(name["nlng"])
     cells = records[:, start:start + length]
     label = name["nname"].decode("ascii", "replace").strip()
+    if length < 1 or start < 0:
+        raise NotTransport(f"variable {label} at byte {start} of a record, {length} bytes long")
     if int(name["ntype"]) == NUMERIC:
         if not 2 <= length <= 8:
             raise NotTransport(f"numeric variable {label} stored in {length} bytes (2 to 8)")
