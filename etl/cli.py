@@ -380,9 +380,9 @@ def bench(
     per row. Writes bench/results/<date>.json and .md (after each size). Never part of
     `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-12-06-08f897d.md): the
-    default sizes took 27 minutes (28 the round before) and 13.3 GB at peak; --sizes
-    2500 alone takes 3 to 4 minutes and 2.4 GB.
+    Cost on 2 cores at the last full run (bench/results/2026-12-06-e703f37.md): the
+    default sizes took 27 minutes (27 the round before) and 14.0 GB at peak; --sizes
+    2500 alone takes 3 to 4 minutes and 2.3 GB.
     """
     from etl.bench.runner import run
 
