@@ -1,5 +1,5 @@
 """The synthetic writers' SAS transport (XPORT v5) files, checked byte by byte against
-the format (SAS TS-140) and read back by the loader's reader (pyreadstat)."""
+the format (SAS TS-140) and read back by an independent reader (pyreadstat)."""
 
 from datetime import date
 
