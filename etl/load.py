@@ -123,7 +123,8 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
         rows[EXTRACT_NO] = number  # in place: the rows are this extract's own
         rows["source_file"], rows["source_file_sha256"] = source.label, source.sha256
         per_table.setdefault(extract.table, []).append(rows)
-        issue_frames.append(mapped.issues.assign(extract_no=number, target_table=extract.table,
+        issue_frames.append(mapped.issues.assign(**{EXTRACT_NO: number},
+                                                 target_table=extract.table,
                                                  source_file=source.label))
         reports.append(FileReport(source.label, source.sha256, extract.table,
                                   rows_read=shaped.units_read, rows_skipped=shaped.units_skipped,

@@ -15,13 +15,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.extract.xport import CHARACTER, NAMESTR_LAYOUT, NUMERIC, RECORD
+from etl.extract.xport import (
+    CHARACTER,
+    HEADER,
+    LIBRARY,
+    MEMBER,
+    NAMESTR,
+    NAMESTR_LAYOUT,
+    NUMERIC,
+    OBSERVATIONS,
+    RECORD,
+)
 
-LIBRARY = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
-MEMBER = (b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
-          b"000000000000000001600000000140  ")
-DESCRIPTOR = b"HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
-OBSERVATIONS = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
+ZEROS = b"0" * 30 + b"  "  # the rest of a header record
+DESCRIPTOR = HEADER + b"DSCRPTR HEADER RECORD!!!!!!!"
 VERSION, SYSTEM = b"6.06    ", b"bsd4.2  "
 MISSING = 0x2E << 56  # "." followed by zeros: SAS's ordinary missing value
 
@@ -86,14 +93,15 @@ def write_xport(frame: pd.DataFrame, path: Path, member: str, stamp: date) -> No
         records[f"c{number}"] = column
     created = _stamp(stamp)
     header = b"".join([
-        LIBRARY, b"SAS     SAS     SASLIB  " + VERSION + SYSTEM + b" " * 24 + created,
-        created + b" " * 64, MEMBER, DESCRIPTOR,
+        LIBRARY + ZEROS, b"SAS     SAS     SASLIB  " + VERSION + SYSTEM + b" " * 24 + created,
+        created + b" " * 64, MEMBER + b"000000000000000001600000000140  ",
+        DESCRIPTOR + ZEROS,
         b"SAS     " + member.encode("ascii").ljust(8) + b"SASDATA " + VERSION + SYSTEM
         + b" " * 24 + created, created + b" " * 64,
-        b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!000000"
+        NAMESTR + b"000000"
         + f"{len(fields):04d}".encode("ascii") + b"0" * 20 + b"  "])
     with path.open("wb") as out:
         out.write(header)
         out.write(_padded(names.tobytes()))
-        out.write(OBSERVATIONS)
+        out.write(OBSERVATIONS + ZEROS)
         out.write(_padded(records.tobytes()))
