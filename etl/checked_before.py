@@ -5,7 +5,8 @@ merge recognises them by content fingerprint, ``etl.snapshot``). Each of those p
 when it was loaded, every critical per-record expectation of the suite that checked its
 table, or its delivery would have been rejected. Checking them again against the same
 expectations cannot fail, so gate 1 gives the per-record expectations only the new and
-changed records, and still gives everything else every record.
+changed records, the natural key's uniqueness only the records that could break it
+(below), and everything else every record.
 
 "The same suite" is kept per centre and table in ``meta.checked_snapshot``: the digest of
 the suite (with the Great Expectations version) under which the table was last loaded.
@@ -15,11 +16,20 @@ ones while all current records had passed S; either way every current record of 
 table has passed S afterwards (records not resent are withdrawn). A changed suite,
 threshold or GX version checks every record again on the next night.
 
+The natural key's uniqueness, when the table was last loaded under the same suite, is
+checked on the new and changed records and the resent ones that share a key with
+another of tonight's records (``etl.snapshot.Recognised.shares_key``): every other
+resent record equals a current version (one per key) whose key no other record of
+tonight's has, so it cannot be a duplicate.
+
 What judges each record on its own: an expectation of values per row (``ToBeInSet``,
-``ToBeBetween``, ``ToNotBeNull``, column pairs) that is critical and has no ``mostly``.
-Kept on every record: uniqueness (compares rows), ``mostly`` (a share of all rows),
-warnings (their counts are reported), column existence, and the value types, on which
-the fingerprint's equality itself relies.
+``ToBeBetween``, ``ToNotBeNull``, column pairs, value types) that is critical and has
+no ``mostly``. Value types need a word: the fingerprint hashes values by their text, so
+a resent value of another type with the same text (a date sent as the string
+"2024-03-01") would be recognised as unchanged. Such a record is not written either: the
+stored version, which passed, stays as it was. Kept on every record: ``mostly`` (a
+share of all rows), warnings (their counts are reported) and any uniqueness other
+than the natural key's. Column existence is checked on the frame's columns alone.
 """
 
 import hashlib
@@ -32,17 +42,30 @@ from etl.severity import CRITICAL, severity_of
 
 PER_RECORD = {"ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween",
               "ExpectColumnValuesToNotBeNull", "ExpectColumnPairValuesToBeEqual",
-              "ExpectColumnPairValuesAToBeGreaterThanB"}
+              "ExpectColumnPairValuesAToBeGreaterThanB", "ExpectColumnValuesToBeInTypeList"}
+UNIQUE = {"ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"}
+# which of tonight's records a table's expectation is given, once its suite checked them
+NONE, NEW_OR_CHANGED, SHARING_KEYS, EVERY = "columns", "new_or_changed", "sharing_keys", "all"
 
 
-def judges_each_record(expectation) -> bool:
-    """Whether a Great Expectations expectation's verdict on a record depends on that
-    record alone, and a record that passed it once passes it again. (By class name: GX
-    is imported only when gate 1 runs.)"""
+def records_to_check(expectation, natural_key: list[str]) -> str:
+    """Which of tonight's records (``NONE``: only the frame's columns, ``NEW_OR_CHANGED``,
+    ``SHARING_KEYS`` or ``EVERY``) a Great Expectations expectation must see once the same
+    suite checked those resent unchanged. (By class name: GX is imported only when gate 1
+    runs.)"""
     configuration = expectation.configuration
-    return (type(expectation).__name__ in PER_RECORD
-            and severity_of(configuration) == CRITICAL
-            and configuration.kwargs.get("mostly") in (None, 1, 1.0))
+    kwargs = configuration.kwargs
+    if type(expectation).__name__ == "ExpectColumnToExist":
+        return NONE
+    if severity_of(configuration) != CRITICAL or kwargs.get("mostly") not in (None, 1, 1.0):
+        return EVERY
+    name = type(expectation).__name__
+    if name in PER_RECORD:
+        return NEW_OR_CHANGED
+    columns = kwargs.get("column_list") or [kwargs.get("column")]
+    if name in UNIQUE and sorted(columns) == sorted(natural_key):
+        return SHARING_KEYS
+    return EVERY
 
 
 def suite_digest(suite: list) -> str:

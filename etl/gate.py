@@ -20,12 +20,21 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
-from etl.checked_before import checked_suites, judges_each_record, suite_digest
+from etl.checked_before import (
+    EVERY,
+    NEW_OR_CHANGED,
+    NONE,
+    SHARING_KEYS,
+    checked_suites,
+    records_to_check,
+    suite_digest,
+)
 from etl.config import Settings
 from etl.inbox import Delivery
 from etl.load import Extracted
 from etl.severity import CRITICAL, WARNING, severity_of
 from etl.snapshot import Recognised, preview_withdrawals
+from models.base import metadata
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
@@ -100,8 +109,9 @@ class GateOne:
 
     def check(self, connection: Connection, delivery: Delivery, extracted: Extracted
               ) -> GateReport:
-        """Every suite over its frame; a table's per-record expectations over its new and
-        changed records only when the same suite checked the ones resent unchanged
+        """Every suite over its frame; when the same suite checked a table's records resent
+        unchanged, its per-record expectations over the new and changed records only and
+        its key's uniqueness over those and the resent ones sharing a key with another
         (``etl.checked_before``)."""
         frames = {name: frame for name, frame in extracted.tables.items()}
         for domain in self._domains:
@@ -116,22 +126,40 @@ class GateOne:
             frame = frames.get(frame_name)
             if frame is None or frame.empty:
                 continue
-            resent = recognised[frame_name].rows if frame_name in recognised else None
-            if resent is None or not resent.any() or \
+            known = recognised.get(frame_name)
+            if known is None or not known.rows.any() or \
                     before.get(frame_name) != self._digests[frame_name]:
                 report.results += self._validate(delivery, frame_name, frame, suite)
                 continue
-            each = [e for e in suite if judges_each_record(e)]
-            report.results += self._validate(
-                delivery, frame_name, frame, [e for e in suite if not judges_each_record(e)],
-                "all")
-            kept = int(resent.sum())
-            note = (f" [checked the {len(frame) - kept:,} new or changed records; the "
-                    f"{kept:,} resent unchanged passed it when loaded]")
-            report.results += [replace(result, message=result.message + note) for result in
-                               self._validate(delivery, frame_name, frame[~resent], each,
-                                              "new_or_changed")]
+            report.results += self._validate_resent(delivery, frame_name, frame, suite, known)
         return report
+
+    def _validate_resent(self, delivery: Delivery, frame_name: str, frame: pd.DataFrame,
+                         suite: list, known: Recognised) -> list[CheckResult]:
+        """The suite over a frame whose records resent unchanged it checked when they were
+        loaded: each expectation over the records it must see (``etl.checked_before``)."""
+        natural_key = metadata.tables[f"raw.{frame_name}"].info["natural_key"]
+        parts: dict[str, list] = {NONE: [], EVERY: [], NEW_OR_CHANGED: [], SHARING_KEYS: []}
+        for expectation in suite:
+            parts[records_to_check(expectation, natural_key)].append(expectation)
+        resent = known.rows
+        sharing = known.shares_key if known.shares_key is not None else resent
+        kept = int(resent.sum())
+        # GX copies and hashes every row it is given: existence needs none of them
+        results = self._validate(delivery, frame_name, frame.iloc[:0], parts[NONE], NONE)
+        results += self._validate(delivery, frame_name, frame, parts[EVERY], EVERY)
+        results += [replace(result, message=result.message + (
+            f" [checked the {len(frame) - kept:,} new or changed records; the {kept:,} "
+            "resent unchanged passed it when loaded]")) for result in self._validate(
+            delivery, frame_name, frame[~resent], parts[NEW_OR_CHANGED], NEW_OR_CHANGED)]
+        rechecked = ~resent | sharing
+        others = len(frame) - int(rechecked.sum())
+        results += [replace(result, message=result.message + (
+            f" [checked the {len(frame) - others:,} records new, changed or sharing a key "
+            f"with another; each of the {others:,} others resent unchanged is a current "
+            "record whose key no other has]")) for result in self._validate(
+            delivery, frame_name, frame[rechecked], parts[SHARING_KEYS], SHARING_KEYS)]
+        return results
 
     def build_docs(self) -> None:
         """GX Data Docs (HTML) of every delivery this run checked."""

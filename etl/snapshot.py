@@ -11,7 +11,7 @@ content fingerprint (``etl.fingerprint``) against the one stored with the curren
 version; only the others are cast to the stored types, digested and compared.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
@@ -32,6 +32,7 @@ from etl.sql import identifier
 from models.base import metadata
 
 INCOMING, UNCHANGED = "incoming_snapshot", "unchanged_versions"
+INCOMING_KEYS = "incoming_keys"  # the natural keys of tonight's new and changed records
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,17 @@ def _stored_types(duck: duckdb.DuckDBPyConnection, target: str) -> dict[str, str
 @dataclass(frozen=True)
 class Recognised:
     """Which of tonight's records are resent exactly as a current version of the centre's
-    stores them (``rows``, one flag per record), and those versions' ``raw_id``s."""
+    stores them (``rows``, one flag per record), and those versions' ``raw_id``s.
+
+    ``shares_key`` (from the withdrawal preview) flags the resent records whose natural
+    key another of tonight's records has too: one new or changed, or the same record sent
+    twice. Each of the others equals a current version no other record of tonight's
+    shares a key with (current versions are one per key), so only records new, changed
+    or flagged can break the key's uniqueness (gate 1, ``etl.checked_before``)."""
 
     rows: np.ndarray
     versions: np.ndarray
+    shares_key: np.ndarray | None = None
 
 
 def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str,
@@ -151,19 +159,31 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
     present = pd.Index([name for name in natural_key if name in rows.columns])
     duck.register("incoming_frame", _others(rows[present], recognised.rows))
     try:
-        incoming, current, missing = connection.exec_driver_sql(
-            f"WITH incoming AS (SELECT DISTINCT {_digest(natural_key)} AS record_key FROM "
-            f"({_typed({name: types[name] for name in natural_key}, present)})) "
-            "SELECT (SELECT count(*) FROM (SELECT record_key FROM incoming UNION "
-            f"SELECT record_key FROM {UNCHANGED})), count(*), count(*) FILTER (WHERE "
-            f"raw_id NOT IN (SELECT raw_id FROM {UNCHANGED}) AND "
-            f"record_key NOT IN (SELECT record_key FROM incoming)) FROM {target} "
-            "WHERE site = ? AND valid_to IS NULL AND NOT is_withdrawn", (site,)).one()
+        duck.execute(
+            f"CREATE OR REPLACE TEMP TABLE {INCOMING_KEYS} AS SELECT DISTINCT "
+            f"{_digest(natural_key)} AS record_key FROM "
+            f"({_typed({name: types[name] for name in natural_key}, present)})")
     finally:
         duck.unregister("incoming_frame")
+    try:
+        shared = duck.execute(
+            f"SELECT position FROM {UNCHANGED} WHERE record_key IN (SELECT record_key "
+            f"FROM {INCOMING_KEYS}) OR raw_id IN (SELECT raw_id FROM {UNCHANGED} "
+            "GROUP BY raw_id HAVING count(*) > 1)").fetchnumpy()["position"]
+        incoming, current, missing = connection.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM (SELECT record_key FROM "
+            f"{INCOMING_KEYS} UNION SELECT record_key FROM {UNCHANGED})), count(*), "
+            f"count(*) FILTER (WHERE raw_id NOT IN (SELECT raw_id FROM {UNCHANGED}) AND "
+            f"record_key NOT IN (SELECT record_key FROM {INCOMING_KEYS})) FROM {target} "
+            "WHERE site = ? AND valid_to IS NULL AND NOT is_withdrawn", (site,)).one()
+    finally:
+        duck.execute(f"DROP TABLE {INCOMING_KEYS}")
         duck.execute(f"DROP TABLE {UNCHANGED}")
+    shares_key = np.zeros(len(rows), dtype=bool)
+    shares_key[shared] = True
     return WithdrawalPreview(current_records=current, incoming_records=incoming,
-                             would_withdraw=missing, recognised=recognised)
+                             would_withdraw=missing,
+                             recognised=replace(recognised, shares_key=shares_key))
 
 
 def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.DataFrame,

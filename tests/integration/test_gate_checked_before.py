@@ -3,14 +3,26 @@ that checked the records resent unchanged is tonight's (``etl.checked_before``),
 record again when the suite changed."""
 
 import shutil
+from decimal import Decimal
 
 import great_expectations.expectations as gxe
+import pandas as pd
 import pytest
 
-from etl.checked_before import judges_each_record, suite_digest
+from etl import extract_ahead
+from etl.checked_before import (
+    EVERY,
+    NEW_OR_CHANGED,
+    NONE,
+    SHARING_KEYS,
+    records_to_check,
+    suite_digest,
+)
+from etl.fingerprint import FINGERPRINT_COLUMNS, with_fingerprints
 from etl.severity import CRITICAL, WARNING
 from expectations import treatment
 from expectations.rules import PLAUSIBILITY, meta
+from models.base import metadata
 from tests.conftest import ROT_SAMPLE
 from tests.integration.test_gate_one import load, query
 
@@ -53,13 +65,18 @@ def test_the_next_night_checks_each_record_of_the_changed_one_only(settings):
     assert night2.merges["treatment_cycle"].updated == 1
     results = night_2_results(settings, "treatment_cycle")
     note = "[checked the 1 new or changed records; the 20 resent unchanged passed it when loaded]"
+    keys = ("[checked the 1 records new, changed or sharing a key with another; each of the 20 "
+            "others resent unchanged is a current record whose key no other has]")
     per_record = [name for name, passed, message in results if message.endswith(note)]
-    every_record = [name for name, passed, message in results if note not in message]
+    sharing_keys = [name for name, passed, message in results if message.endswith(keys)]
+    every_record = [name for name, passed, message in results
+                    if note not in message and keys not in message]
     assert all(passed for _, passed, _ in results)
     assert "expect_column_values_to_be_between(administered_activity_gbq)" in per_record
     assert "expect_column_values_to_not_be_null(patient_pseudonym)" in per_record
-    assert "expect_compound_columns_to_be_unique(patient_pseudonym, cycle_date)" in every_record
-    assert "expect_column_values_to_be_in_type_list(cycle_date)" in every_record
+    assert "expect_column_values_to_be_in_type_list(cycle_date)" in per_record
+    assert sharing_keys == ["expect_compound_columns_to_be_unique(patient_pseudonym, cycle_date)"]
+    assert "expect_column_to_exist(cycle_date)" in every_record
     # the same checks as the first night, none lost by the split
     assert query(settings, "SELECT count(*) FROM meta.gate_result")[0][0] == 2 * night1_checks
     # a table resent unchanged: its per-record checks see no record, and pass
@@ -94,20 +111,69 @@ def test_a_stricter_suite_checks_every_record_again(settings, monkeypatch):
     assert query(settings, "SELECT failures FROM meta.gate_result WHERE NOT passed") == [(1,)]
 
 
-@pytest.mark.parametrize(("expectation", "judges"), [
+@pytest.mark.parametrize("change", ["a new record with its key", "it twice"])
+def test_a_record_resent_unchanged_is_checked_for_its_keys_uniqueness_when_another_shares_it(
+        settings, monkeypatch, change):
+    """Night 2 sends a cycle stored the night before unchanged and, beside it, a record
+    with the same patient and date: another activity, or the same one (rows the
+    extract's duplicate rule quarantines; here added behind it, as a faulty mapping
+    could). The key's uniqueness sees both and rejects the delivery."""
+    load_sample(settings)
+    resend_with_a_correction(settings)
+    shutil.rmtree(settings.inbox / ROT_SAMPLE.name)  # night 2 alone: extracted here
+    extract = extract_ahead.extract_delivery
+    cycles_table = metadata.tables["raw.treatment_cycle"]
+
+    def with_a_second_record(loaded, delivery, key):
+        extracted = extract(loaded, delivery, key)
+        cycles = extracted.tables["treatment_cycle"]
+        second = cycles.tail(1).drop(columns=list(FINGERPRINT_COLUMNS))
+        if change == "a new record with its key":
+            second["administered_activity_gbq"] = Decimal("7.00")
+        extracted.tables["treatment_cycle"] = pd.concat(
+            [cycles, with_fingerprints(cycles_table, second)], ignore_index=True)
+        return extracted
+
+    monkeypatch.setattr(extract_ahead, "extract_delivery", with_a_second_record)
+
+    [night2] = [r for r in load(settings) if r.status != "skipped"]
+
+    assert night2.status == "rejected"
+    [(check, failures, message)] = query(
+        settings, "SELECT g.check_name, g.failures, g.message FROM meta.gate_result g JOIN "
+        "meta.delivery d USING (delivery_id) WHERE d.delivery_name = ? AND NOT g.passed",
+        NIGHT_2)
+    assert (check, failures) == (
+        "expect_compound_columns_to_be_unique(patient_pseudonym, cycle_date)", 2)
+    assert message.endswith("[checked the 3 records new, changed or sharing a key with "
+                            "another; each of the 19 others resent unchanged is a current "
+                            "record whose key no other has]")
+
+
+NATURAL_KEY = ["patient_pseudonym", "cycle_date"]
+
+
+@pytest.mark.parametrize(("expectation", "records"), [
     (gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["F", "M"],
-                                     meta=meta(PLAUSIBILITY, CRITICAL, "")), True),
+                                     meta=meta(PLAUSIBILITY, CRITICAL, "")), NEW_OR_CHANGED),
     (gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["F", "M"], mostly=0.9,
-                                     meta=meta(PLAUSIBILITY, CRITICAL, "")), False),
+                                     meta=meta(PLAUSIBILITY, CRITICAL, "")), EVERY),
     (gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["F", "M"],
-                                     meta=meta(PLAUSIBILITY, WARNING, "")), False),
-    (gxe.ExpectColumnValuesToBeUnique(column="patient_pseudonym",
-                                      meta=meta(PLAUSIBILITY, CRITICAL, "")), False),
+                                     meta=meta(PLAUSIBILITY, WARNING, "")), EVERY),
     (gxe.ExpectColumnValuesToBeInTypeList(column="cycle_date", type_list=["date"],
-                                          meta=meta(PLAUSIBILITY, CRITICAL, "")), False),
+                                          meta=meta(PLAUSIBILITY, CRITICAL, "")),
+     NEW_OR_CHANGED),
+    (gxe.ExpectCompoundColumnsToBeUnique(column_list=["cycle_date", "patient_pseudonym"],
+                                         meta=meta(PLAUSIBILITY, CRITICAL, "")), SHARING_KEYS),
+    (gxe.ExpectCompoundColumnsToBeUnique(column_list=NATURAL_KEY, mostly=0.99,
+                                         meta=meta(PLAUSIBILITY, CRITICAL, "")), EVERY),
+    (gxe.ExpectColumnValuesToBeUnique(column="patient_pseudonym",
+                                      meta=meta(PLAUSIBILITY, CRITICAL, "")), EVERY),
+    (gxe.ExpectColumnToExist(column="cycle_date", meta=meta(PLAUSIBILITY, CRITICAL, "")),
+     NONE),
 ])
-def test_what_judges_each_record_on_its_own(expectation, judges):
-    assert judges_each_record(expectation) is judges
+def test_which_records_an_expectation_must_see(expectation, records):
+    assert records_to_check(expectation, NATURAL_KEY) == records
 
 
 def test_a_suite_digest_changes_with_any_argument_or_severity():

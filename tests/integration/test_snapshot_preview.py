@@ -44,6 +44,8 @@ def test_withdrawals_are_counted_by_natural_key_among_the_centres_current_record
                                             would_withdraw=1)
         # P1's January value (twice) is stored as sent; P2's is corrected, P4's new
         assert preview.recognised.rows.tolist() == [True, True, False, False]
+        # P1's January value is sent twice: a key two of tonight's records share
+        assert preview.recognised.shares_key.tolist() == [True, True, False, False]
         # IOW's record is not ROT's to withdraw; all of IOW's would go with an empty night
         assert preview_withdrawals(connection, "lab_result", "IOW", tonight.head(0)) == \
             WithdrawalPreview(current_records=1, incoming_records=0, would_withdraw=1)
@@ -52,6 +54,18 @@ def test_withdrawals_are_counted_by_natural_key_among_the_centres_current_record
                                 tonight.drop_duplicates(["patient_pseudonym", "sample_date",
                                                          "analyte"]), 4, NIGHT_2)
         assert merged.withdrawn == preview.would_withdraw
+
+
+def test_records_resent_unchanged_that_share_a_key_with_another_are_flagged(settings):
+    with db.connect(settings) as connection:
+        db.upgrade(connection)
+        merge_snapshot(connection, "lab_result", "ROT", labs(P1_JAN, P1_FEB, P2_JAN), 1, NIGHT_1)
+        # tonight: P1's values and P2's resent unchanged; beside P2's, a new record with
+        # its key (another value), and a new one of P3's
+        tonight = labs(P1_JAN, P2_JAN, P1_FEB, ("P2", date(2024, 1, 2), "hb", 7.3), P3_JAN)
+        recognised = preview_withdrawals(connection, "lab_result", "ROT", tonight).recognised
+        assert recognised.rows.tolist() == [True, True, True, False, False]
+        assert recognised.shares_key.tolist() == [False, True, False, False, False]
 
 
 def test_the_merge_uses_the_previews_recognition_of_the_same_records(settings):
