@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Column, Date, Float, Integer, Numeric, Table
 
@@ -322,7 +323,16 @@ def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd
     future = parsed.notna() & (parsed > pd.Timestamp(context.today))  # NaT-only safe
     issues.add(future, "future_date", label, text,
                f"a date after the export date {context.today}")
-    return parsed.dt.date.astype("object").where(parsed.notna(), None)
+    return _as_dates(parsed)
+
+
+def _as_dates(parsed: pd.Series) -> pd.Series:
+    """Timestamps as ``date`` objects, missing as None, each day made once: a column of
+    millions of dates holds a few thousand days, and ``.dt.date`` made an object per row
+    (1.2 s for ROT's, 1.7 s for TRL's at 25,000 patients)."""
+    codes, days = pd.factorize(parsed)  # NaT: code -1, which takes the None appended
+    return pd.Series(np.append(days.date.astype(object), None)[codes], index=parsed.index,
+                     dtype=object)
 
 
 def _parse_iso8601(text: pd.Series) -> tuple[pd.Series, pd.Series]:
