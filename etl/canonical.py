@@ -7,6 +7,7 @@ row, column and value; a row with any problem is quarantined, never half-loaded.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,7 +19,14 @@ from sqlalchemy import Column, Date, Float, Integer, Numeric, Table
 from etl.distinct import per_distinct
 from etl.mapping import ISO8601, Extract, FieldMap, SiteMapping
 from etl.pseudonym import pseudonymise
-from etl.reference import OPERATORS, normalise_unit, unit_conversions, value_ranges, vocabulary
+from etl.reference import (
+    OPERATORS,
+    Conversion,
+    normalise_unit,
+    unit_conversions,
+    value_ranges,
+    vocabulary,
+)
 from models.base import metadata
 
 SOURCE_ROW = "source_row"
@@ -397,11 +405,10 @@ def _map_measurement(context: FieldContext, column: Column, spec: FieldMap, text
         quantities = out["analyte"]
     else:
         quantities = pd.Series(info["quantity"], index=source.index)
-    conversions = unit_conversions()
     normalised = per_distinct(units, lambda distinct: distinct.map(
         lambda u: normalise_unit(u) if isinstance(u, str) else None))
-    keys = list(zip(quantities, normalised, strict=True))
-    found = pd.Series([conversions.get(key) for key in keys], index=source.index, dtype="object")
+    codes, distinct = _conversions_of(quantities, normalised)
+    found = _per_conversion(codes, distinct, lambda c: c, source.index)
     unknown = text.notna() & found.isna() & quantities.notna()
     unit_label = label if spec.unit_column in (None, UNPIVOT_UNIT) else spec.unit_column
     issues.add(unknown, "unknown_unit", unit_label, units,
@@ -409,7 +416,7 @@ def _map_measurement(context: FieldContext, column: Column, spec: FieldMap, text
 
     numbers = _to_number(text, decimal_mark)
     issues.add(text.notna() & numbers.isna(), "invalid_number", label, text, "not a number")
-    factors = found.map(lambda c: c.factor if c is not None and c.factor is not None else None)
+    factors = _per_conversion(codes, distinct, lambda c: c.factor, source.index)
     converts = factors.notna()
     if isinstance(column.type, Numeric):
         out[column.name] = _exact_product(text, numbers, factors, decimal_mark,
@@ -417,9 +424,32 @@ def _map_measurement(context: FieldContext, column: Column, spec: FieldMap, text
     else:
         out[column.name] = numbers * factors.where(converts, 1).astype(float)
     if info["unit"] is None:
-        out["unit"] = found.map(lambda c: c.canonical_unit if c is not None else None)
-        out["unit"] = out["unit"].where(converts, units)
+        out["unit"] = _per_conversion(codes, distinct, lambda c: c.canonical_unit,
+                                      source.index).where(converts, units)
         out["is_canonical_unit"] = converts
+
+
+def _conversions_of(quantities: pd.Series, units: pd.Series
+                    ) -> tuple[np.ndarray, list[Conversion | None]]:
+    """The conversions (None where there is none) of the distinct pairs of quantity and
+    normalised unit, and each row's position among them: a lab file holds millions of
+    values of a few hundred pairs, and a lookup per row was a Python call per row."""
+    conversions = unit_conversions()
+    quantity_codes, quantity_values = pd.factorize(quantities, use_na_sentinel=False)
+    unit_codes, unit_values = pd.factorize(units, use_na_sentinel=False)
+    width = max(len(unit_values), 1)
+    codes, pairs = pd.factorize(quantity_codes.astype(np.int64) * width + unit_codes)
+    return codes, [conversions.get((quantity_values[pair // width], unit_values[pair % width]))
+                   for pair in pairs]
+
+
+def _per_conversion(codes: np.ndarray, conversions: list[Conversion | None],
+                    part: Callable[[Conversion], object], index: pd.Index) -> pd.Series:
+    """``part`` of each row's conversion (None without one), made once per conversion."""
+    made = np.empty(len(conversions), dtype=object)
+    for position, conversion in enumerate(conversions):
+        made[position] = None if conversion is None else part(conversion)
+    return pd.Series(made[codes], index=index, dtype="object")
 
 
 def _exact_product(text: pd.Series, numbers: pd.Series, factors: pd.Series, decimal_mark: str,
