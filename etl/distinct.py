@@ -7,7 +7,7 @@ results back is much cheaper, and gives exactly the same result as long as the
 transformation looks at nothing but the value itself.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,14 @@ def per_distinct(text: pd.Series, transform: Callable[[pd.Series], Result]) -> R
 
 def _spread(per_value: pd.Series, codes, index: pd.Index) -> pd.Series:
     return per_value.iloc[codes].set_axis(index)
+
+
+def by_code(made: Sequence[object], codes: np.ndarray) -> np.ndarray:
+    """Objects made once per distinct value (``pd.factorize``'s uniques), spread back onto
+    the rows by their codes; code -1 (a missing value) gives None."""
+    objects = np.empty(len(made) + 1, dtype=object)  # the last stays None
+    objects[:-1] = made
+    return objects[codes]
 
 
 def cell_texts(cells: pd.Series, to_text: Callable[[object], str | None],

@@ -40,10 +40,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from etl.config import Settings
+from etl.distinct import by_code
 from etl.errors import ExtractWorkerLost
 from etl.inbox import Delivery
 from etl.load import Extracted, extract_delivery
@@ -142,7 +142,7 @@ def _pack_dates(frame: pd.DataFrame) -> list[str]:
 def _unpack_dates(frame: pd.DataFrame, columns: list[str]) -> None:
     for column in columns:
         packed = frame[column].array
-        frame[column] = np.append(packed.categories.to_numpy(dtype=object), None)[packed.codes]
+        frame[column] = by_code(packed.categories.to_numpy(dtype=object), packed.codes)
 
 
 def _here(function: Callable[..., Extraction], *arguments: object,
