@@ -239,13 +239,15 @@ def cross_check(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
         rows, others = tables.get(check.table), tables.get(check.other_table)
         if rows is None or others is None or rows.empty or others.empty:
             continue
-        by_patient = others.groupby("patient_pseudonym")[check.other_field]
+        # As timestamps: the maximum of ``date`` objects per patient is a Python loop
+        # per patient in pandas (0.5 s per centre at 25,000 patients).
+        by_patient = pd.to_datetime(others[check.other_field]).groupby(
+            others["patient_pseudonym"].to_numpy())
         on_or_after = check.must_be == "on_or_after"
-        bound = (by_patient.max() if on_or_after else by_patient.min()).rename("bound")
+        bound = by_patient.max() if on_or_after else by_patient.min()
         dates = pd.to_datetime(rows[check.field])
-        limits = pd.to_datetime(rows["patient_pseudonym"].map(bound))
+        limits = rows["patient_pseudonym"].map(bound)
         broken = (dates < limits) if on_or_after else (dates > limits)
-        broken = broken.fillna(False)
         if not broken.any():
             continue
         bad = rows[broken]
@@ -253,7 +255,7 @@ def cross_check(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
             bad, check.table, check.reason_code,
             f"{check.why} ({check.other_table}.{check.other_field} "
             f"{'later' if on_or_after else 'earlier'}: "
-            + bad["patient_pseudonym"].map(bound).astype("string") + ")",
+            + limits[broken].dt.strftime("%Y-%m-%d").astype("string") + ")",
             column=check.field, values=bad[check.field]))
         tables[check.table] = rows[~broken].reset_index(drop=True)
     return frames
