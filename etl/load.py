@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -92,29 +93,45 @@ class SourceCache:
     def sources(self) -> list[Source]:
         return list(self._sources.values())
 
+    def close(self) -> None:
+        """Free what the sources hold outside pandas (a delimited file's DuckDB table)."""
+        for source in self._sources.values():
+            source.close()
+
 
 def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> Extracted:
     """Read and map every extract of the delivery; structural faults reject it whole."""
+    cache = SourceCache(loaded.mapping, delivery)
+    try:
+        return _extract_sources(loaded, delivery, key, cache)
+    finally:
+        cache.close()
+
+
+def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
+                     cache: SourceCache) -> Extracted:
     mapping = loaded.mapping
     today = export_day(delivery)
-    cache = SourceCache(mapping, delivery)
     per_table: dict[str, list[pd.DataFrame]] = {}
     issue_frames: list[pd.DataFrame] = []
     reports: list[FileReport] = []
     claimed: dict[str, list[pd.Series]] = {}
     for number, extract in enumerate(mapping.extracts):
         source = cache.get(extract.file, extract.sheet)
-        frame = _with_related(cache, source, extract)
-        missing = sorted(required_source_columns(mapping, extract) - set(frame.columns))
+        related = (_with_related(cache, source, extract)
+                   if extract.supplemental or extract.join else None)
+        header = source.header if related is None else related.iloc[:0]
+        missing = sorted(required_source_columns(mapping, extract) - set(header.columns))
         if missing:
             raise DeliveryRejected(
                 f"{delivery.name}/{source.label}: required column(s) missing: "
                 f"{', '.join(missing)} (site mapping {loaded.path}); found: "
-                f"{', '.join(c for c in source.frame.columns if c != SOURCE_ROW)}"
+                f"{', '.join(c for c in source.header.columns if c != SOURCE_ROW)}"
             )
-        read = columns_read(frame, extract, mapping, source.choices)
-        selected = select_rows(frame, extract, source.label,
-                               unit_columns(frame, extract, source.label, read))
+        read = columns_read(header, extract, mapping, source.choices)
+        columns = unit_columns(header, extract, source.label, read)
+        selected = (source.select(extract, columns) if related is None
+                    else select_rows(related, extract, source.label, columns))
         shaped = skip_and_unpivot(selected, extract, source.label, read)
         claimed.setdefault(source.label, []).append(shaped.selected_rows)
         mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
@@ -152,7 +169,8 @@ def export_day(delivery: Delivery) -> date:
 
 
 def _with_related(cache: SourceCache, source: Source, extract: Extract) -> pd.DataFrame:
-    """The source frame with its supplemental qualifiers and joined files attached."""
+    """The source frame with its supplemental qualifiers and joined files attached
+    (whole frames: the rows are selected after the join)."""
     frame = source.frame
     if extract.supplemental:
         supplemental = cache.get(extract.supplemental)
@@ -180,13 +198,14 @@ def _unclaimed_rows(cache: SourceCache, claimed: dict[str, list[pd.Series]],
         if source.label not in claimed:
             continue  # read only as a joined or supplemental file
         taken = pd.concat(claimed[source.label])
-        rows = source.frame.loc[~source.frame[SOURCE_ROW].isin(taken), SOURCE_ROW]
+        rows = source.source_rows()
+        rows = rows[~np.isin(rows, taken.to_numpy())]
         report = FileReport(source.label, source.sha256, None, rows_read=len(rows))
         reports.append(report)
-        if rows.empty:
+        if not len(rows):
             continue
         frames.append(pd.DataFrame({
-            SOURCE_ROW: rows.to_numpy(), UNIT_ID: rows.to_numpy(), "reason_code": "not_mapped",
+            SOURCE_ROW: rows, UNIT_ID: rows, "reason_code": "not_mapped",
             "column_name": None, "source_value": None,
             "message": "no extract of the site mapping selects this row (where / form)",
             EXTRACT_NO: -1, "target_table": None, "source_file": source.label,

@@ -1,31 +1,72 @@
-"""Format-family readers: each turns a delivery's files into frames of text cells.
+"""Format-family readers: each turns a delivery's files into text cells.
 
 A reader knows a file format (delimited text, Excel, REDCap, SDTM XPORT), never a
-centre: the centre's options come from its site mapping. Every frame it returns has
-one column per source column (cells stripped, missing-value tokens as NA) and a
-``source_row`` column that points back into the file (line, worksheet row or record).
+centre: the centre's options come from its site mapping. Every frame a source gives
+(whole, or an extract's rows) has one column per source column (cells stripped,
+missing-value tokens as NA) and a ``source_row`` column that points back into the file
+(line, worksheet row or record).
 """
 
 import fnmatch
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from etl.canonical import SOURCE_ROW
 from etl.errors import DeliveryRejected
 from etl.extract import delimited, excel, redcap, sdtm
+from etl.extract.shape import row_filter, select_rows
 from etl.inbox import Delivery
-from etl.mapping import SiteMapping
+from etl.mapping import Extract, SiteMapping
 
 
 @dataclass
 class Source:
-    """One file (or worksheet) of a delivery, read."""
+    """One file (or worksheet) of a delivery, read: its rows in a pandas frame, or, for
+    delimited text, in a DuckDB table from which each extract takes its own rows and
+    columns (``select``): a REDCap export's rows fill a tenth of its columns."""
 
-    frame: pd.DataFrame
     label: str  # file name, with [sheet] for a worksheet
     sha256: str
+    loaded: pd.DataFrame | None = None
+    table: delimited.DelimitedTable | None = None
     choices: dict[str, dict[str, str]] = field(default_factory=dict)  # REDCap dictionary
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """Every row and column (made from the table once, when a join needs it)."""
+        return self.loaded if self.loaded is not None else self.table.frame()
+
+    @cached_property
+    def header(self) -> pd.DataFrame:
+        """The columns with no rows: what a mapping's column checks need."""
+        if self.loaded is not None:
+            return self.loaded.iloc[:0]
+        return pd.DataFrame({name: pd.Series(dtype="int64" if name == SOURCE_ROW else "string")
+                             for name in self.table.columns})
+
+    def select(self, extract: Extract, columns: list[str]) -> pd.DataFrame:
+        """The extract's rows (``where``, ``where_not_empty``, ``form``), ``columns`` only.
+
+        An extract that takes every row takes them from the whole frame, made once for
+        all such extracts of the file (ROT's questionnaire file feeds three); one that
+        takes some rows gets only those from the table."""
+        where, not_empty = row_filter(self.header, extract, self.label)
+        if self.table is None or not (where or not_empty):
+            return select_rows(self.frame, extract, self.label, columns)
+        return self.table.select(where, not_empty, columns)
+
+    def source_rows(self) -> np.ndarray:
+        if self.table is None:
+            return self.frame[SOURCE_ROW].to_numpy()
+        return self.table.source_rows()
+
+    def close(self) -> None:
+        if self.table is not None:
+            self.table.close()
 
 
 def resolve_file(delivery: Delivery, pattern: str | None) -> str:
@@ -60,15 +101,18 @@ def read_source(mapping: SiteMapping, delivery: Delivery, pattern: str | None,
     name = resolve_file(delivery, pattern)
     path = file_path(delivery, name)
     label = f"{name}[{sheet}]" if sheet else name
-    choices: dict[str, dict[str, str]] = {}
+    sha256 = delivery.file_sha256[name]
     if mapping.format == "excel":
-        frame = excel.read_sheet(path, mapping.reader, sheet)
-    elif mapping.format == "redcap" and pattern != mapping.reader.dictionary:
+        return Source(label, sha256, loaded=excel.read_sheet(path, mapping.reader, sheet))
+    if mapping.format == "sdtm":
+        return Source(label, sha256, loaded=sdtm.read_dataset(path, mapping.reader))
+    source = Source(label, sha256, table=delimited.DelimitedTable(path, mapping.reader))
+    if mapping.format == "redcap" and pattern != mapping.reader.dictionary:
         dictionary = resolve_file(delivery, mapping.reader.dictionary)
-        frame, choices = redcap.read_records(path, file_path(delivery, dictionary),
-                                             mapping.reader)
-    elif mapping.format == "sdtm":
-        frame = sdtm.read_dataset(path, mapping.reader)
-    else:
-        frame = delimited.read_file(path, mapping.reader)
-    return Source(frame=frame, label=label, sha256=delivery.file_sha256[name], choices=choices)
+        try:
+            source.choices = redcap.read_choices(file_path(delivery, dictionary),
+                                                 mapping.reader)
+        except DeliveryRejected:
+            source.close()
+            raise
+    return source

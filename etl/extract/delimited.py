@@ -2,18 +2,25 @@
 
 DuckDB's CSV reader does the parsing (it is the fast path and reports malformed rows
 with their line), and DuckDB also strips the cells and blanks the missing-value tokens:
-per cell in Python that took most of the read of a wide file. The cells come to pandas
-through Arrow, straight into pandas' string dtype: DuckDB's own ``df()`` made object
-columns that then had to be converted cell by cell (IOW's 1.7 million REDCap rows at
-25,000 patients: 15 s instead of 19). It reads UTF-8 only, so files in another encoding
-(Windows-1252 at ROT) are first transcoded, streaming, to a temporary UTF-8 copy.
+per cell in Python that took most of the read of a wide file. An extract that takes
+some of a file's rows (a REDCap form's) takes only those rows and the columns it reads,
+from an in-memory table of the file's cells (``DelimitedTable.select``): a REDCap
+export's rows fill a tenth of its columns, and making every cell a pandas object first
+was most of the read (IOW at 25,000 patients: 1.7 million rows, 79 columns, 133 million
+cells, of which the extracts take 25 million). The cells come to pandas through Arrow,
+straight into pandas' string dtype. DuckDB reads UTF-8 only, so files in another
+encoding (Windows-1252 at ROT) are first transcoded, streaming, to a temporary UTF-8
+copy, kept while the file is being read.
 """
 
 import codecs
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -23,24 +30,125 @@ from etl.mapping import ReaderOptions
 from etl.sql import identifier, literal
 
 CHUNK = 1 << 20
+CELLS = "cells"
+T = TypeVar("T")
+FIRST_LINE = 2  # line 1 is the header; source_row = line number (one line per record)
 
 
 def read_file(path: Path, options: ReaderOptions) -> pd.DataFrame:
     """All cells as stripped text, missing tokens as NA; ``source_row`` = line number."""
-    if not path.is_file():
-        raise DeliveryRejected(f"{path}: file missing from the delivery")
-    try:
-        if codecs.lookup(options.encoding).name in ("utf-8", "utf-8-sig"):
-            frame = _read_utf8(path, path, options)
-        else:
-            with tempfile.TemporaryDirectory() as scratch:
-                utf8_copy = Path(scratch) / path.name
-                _transcode(path, utf8_copy, options.encoding)
-                frame = _read_utf8(utf8_copy, path, options)
-    except (UnicodeDecodeError, duckdb.Error) as error:
-        raise DeliveryRejected(f"{path}: unreadable as {options.encoding} delimited text "
-                               f"(delimiter {options.delimiter!r}): {error}") from None
-    return _normalise(frame)
+    with DelimitedTable(path, options) as table:
+        return table.frame()
+
+
+class DelimitedTable:
+    """A delimited file, parsed by DuckDB.
+
+    ``columns`` are the header's names, stripped, then ``source_row``. ``frame`` streams
+    every row into pandas; ``select`` returns an extract's rows as ``frame`` has them,
+    with their position in the file as index, from an in-memory table of the file's
+    cells made on the first ``select`` (a whole frame does not need one: storing the
+    cells first made ROT's reads a third slower)."""
+
+    def __init__(self, path: Path, options: ReaderOptions) -> None:
+        if not path.is_file():
+            raise DeliveryRejected(f"{path}: file missing from the delivery")
+        if path.stat().st_size == 0:
+            raise DeliveryRejected(f"{path}: the file is empty (no header line)")
+        self._path, self._options = path, options
+        self._scratch: tempfile.TemporaryDirectory | None = None
+        self._connection = duckdb.connect()
+        self._stored, self._rows = False, None
+        self._relation = self._guarded(self._open)
+        self.header = [str(name) for name in self._relation.columns]
+        self._positions = {name.strip(): number  # of two that strip alike, the last wins
+                           for number, name in enumerate(self.header)}
+        self.columns = [*self._positions, SOURCE_ROW]
+
+    def _open(self) -> duckdb.DuckDBPyRelation:
+        path, options = self._path, self._options
+        if codecs.lookup(options.encoding).name not in ("utf-8", "utf-8-sig"):
+            self._scratch = tempfile.TemporaryDirectory()
+            path = Path(self._scratch.name) / path.name
+            _transcode(self._path, path, options.encoding)
+        return self._connection.read_csv(str(path), header=True, sep=options.delimiter,
+                                         quotechar=options.quote, all_varchar=True)
+
+    def _guarded(self, work: Callable[[], T]) -> T:
+        """``work``, with a file DuckDB cannot parse rejected by name (a malformed row
+        may only show when the rows are read)."""
+        try:
+            return work()
+        except (UnicodeDecodeError, duckdb.Error) as error:
+            self.close()
+            raise DeliveryRejected(
+                f"{self._path}: unreadable as {self._options.encoding} delimited text "
+                f"(delimiter {self._options.delimiter!r}): {error}") from None
+
+    def frame(self) -> pd.DataFrame:
+        """Every row and column, with a RangeIndex."""
+        cells = ", ".join(f"{_cleaned(identifier(self.header[number]), self._options.missing)}"
+                          f" AS {identifier(name)}" for name, number in self._positions.items())
+        table = self._guarded(lambda: self._relation.project(cells).to_arrow_table())
+        frame = table.to_pandas(types_mapper=_as_string_dtype)
+        self._rows = len(frame)
+        frame[SOURCE_ROW] = range(FIRST_LINE, FIRST_LINE + len(frame))
+        return frame
+
+    def select(self, where: dict[str, list[str]], not_empty: list[str], columns: list[str]
+               ) -> pd.DataFrame:
+        """The rows whose cells (cleaned) are among ``where``'s values and whose cells of
+        ``not_empty`` are not all empty, with ``columns`` only, in file order."""
+        self._store()
+        cells = ", ".join(
+            f"rowid + {FIRST_LINE} AS {identifier(SOURCE_ROW)}" if name == SOURCE_ROW
+            else f"{self._cell(name)} AS {identifier(name)}" for name in columns)
+        conditions = [f"{self._cell(name)} IN ({', '.join(map(literal, values))})"
+                      for name, values in where.items()]
+        if not_empty:
+            conditions.append("(" + " OR ".join(f"{self._cell(name)} IS NOT NULL"
+                                                 for name in not_empty) + ")")
+        filtered = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        # In file order: DuckDB keeps a table's insertion order through WHERE and SELECT.
+        # rowid first, taken by place: any name may be a column's.
+        table = self._connection.sql(f"SELECT rowid, {cells} FROM {CELLS}{filtered}"
+                                     ).to_arrow_table()
+        position = table.column(0).to_numpy()
+        frame = table.remove_column(0).to_pandas(types_mapper=_as_string_dtype)
+        return frame.set_axis(pd.Index(position, dtype="int64"), axis=0)
+
+    def _store(self) -> None:
+        """The cells under positional names (c0, c1, ...): a column of the file may be
+        called anything, ``rowid`` too, which would hide the table's row number."""
+        if self._stored:
+            return
+        positional = ", ".join(f"{identifier(name)} AS c{number}"
+                               for number, name in enumerate(self.header))
+        self._guarded(lambda: self._relation.project(positional).create(CELLS))
+        [(self._rows,)] = self._connection.sql(f"SELECT count(*) FROM {CELLS}").fetchall()
+        self._stored = True
+
+    def source_rows(self) -> np.ndarray:
+        """The line of every row of the file."""
+        if self._rows is None:
+            self._store()
+        return np.arange(FIRST_LINE, FIRST_LINE + self._rows)
+
+    def _cell(self, name: str) -> str:
+        """A column of the stored table, cleaned, by its stripped name."""
+        return _cleaned(f"c{self._positions[name]}", self._options.missing)
+
+    def close(self) -> None:
+        self._connection.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+    def __enter__(self) -> "DelimitedTable":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _transcode(source: Path, target: Path, encoding: str) -> None:
@@ -51,26 +159,10 @@ def _transcode(source: Path, target: Path, encoding: str) -> None:
         writer.write(decoder.decode(b"", final=True))
 
 
-def _read_utf8(path: Path, original: Path, options: ReaderOptions) -> pd.DataFrame:
-    with duckdb.connect() as connection:
-        relation = connection.read_csv(
-            str(path), header=True, sep=options.delimiter, quotechar=options.quote,
-            all_varchar=True,
-        )
-        columns = {str(name).strip(): name for name in relation.columns}  # last one wins
-        cells = ", ".join(f"{_cleaned(identifier(name), options.missing)} AS {identifier(label)}"
-                          for label, name in columns.items())
-        frame = _as_strings(relation.project(cells) if columns else relation)
-    if frame.empty and path.stat().st_size == 0:
-        raise DeliveryRejected(f"{original}: the file is empty (no header line)")
-    return frame
-
-
-def _as_strings(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
-    """The relation's text columns as pandas' string dtype (NA for NULL)."""
-    table = relation.to_arrow_table()
-    return table.to_pandas(types_mapper=lambda kind: pd.StringDtype() if pa.types.is_string(
-        kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind) else None)
+def _as_string_dtype(kind: pa.DataType) -> pd.StringDtype | None:
+    """Arrow text as pandas' string dtype (NA for NULL); numbers as they are."""
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return pd.StringDtype() if text or pa.types.is_string_view(kind) else None
 
 
 # Python's whitespace, what str.strip removes (a test checks it against str.isspace), for
@@ -91,9 +183,3 @@ def _cleaned(cell: str, missing: list[str]) -> str:
     stripped = f"trim({cell}, {literal(WHITESPACE)})"
     return (f"CASE WHEN {cell} IS NULL THEN NULL WHEN regexp_full_match({cell}, "
             f"'{_UNPADDED}') THEN {blanked(cell)} ELSE {blanked(stripped)} END")
-
-
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    result = frame.astype("string", copy=False)
-    result[SOURCE_ROW] = range(2, len(result) + 2)  # line 1 is the header
-    return result

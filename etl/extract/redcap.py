@@ -11,8 +11,6 @@ event and repeat instance; a mapping picks a form's rows with ``form:`` (rows wh
 
 from pathlib import Path
 
-import pandas as pd
-
 from etl.errors import DeliveryRejected
 from etl.extract import delimited
 from etl.mapping import ReaderOptions
@@ -25,13 +23,8 @@ FIXED_CHOICES = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0
 CHOICE_TYPES = ("radio", "dropdown", "checkbox")
 
 
-def read_records(path: Path, dictionary_path: Path, options: ReaderOptions
-                 ) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
-    """The records as text cells, and field -> {code: label} from the data dictionary."""
-    return delimited.read_file(path, options), read_choices(dictionary_path, options)
-
-
 def read_choices(path: Path, options: ReaderOptions) -> dict[str, dict[str, str]]:
+    """Field -> {code: label} from the data dictionary."""
     dictionary = delimited.read_file(path, options)
     missing = {FIELD, FIELD_TYPE, CHOICES} - set(dictionary.columns)
     if missing:

@@ -53,18 +53,29 @@ def unit_columns(frame: pd.DataFrame, extract: Extract, label: str, read: list[s
     return [c for c in frame.columns if c in wanted]
 
 
-def select_rows(frame: pd.DataFrame, extract: Extract, label: str, columns: list[str]
-                ) -> pd.DataFrame:
-    """The rows of ``frame`` this extract takes (``where``, ``where_not_empty``, ``form``),
-    with ``columns`` only: every other column of a wide file (a REDCap export has 78) was
-    copied with the rows of each of its ten extracts, and again when they were shaped."""
+def row_filter(frame: pd.DataFrame, extract: Extract, label: str
+               ) -> tuple[dict[str, list[str]], list[str]]:
+    """What selects this extract's rows: the values a column must hold (``where``) and
+    the columns of which one must be filled (``where_not_empty``, ``form``'s status);
+    ``frame`` needs only its columns."""
     _require(frame, list(extract.where), label, "where")
-    mask = _matches(frame, extract.where)
+    where = {column: [wanted] if isinstance(wanted, str) else list(wanted)
+             for column, wanted in extract.where.items()}
     not_empty = list(extract.where_not_empty)
     if extract.form:
         not_empty.append(form_status_column(extract.form))
+    _require(frame, not_empty, label, "form" if extract.form else "where_not_empty")
+    return where, not_empty
+
+
+def select_rows(frame: pd.DataFrame, extract: Extract, label: str, columns: list[str]
+                ) -> pd.DataFrame:
+    """The rows of ``frame`` this extract takes (``row_filter``), with ``columns`` only:
+    every other column of a wide file (a REDCap export has 78) was copied with the rows
+    of each of its ten extracts, and again when they were shaped."""
+    where, not_empty = row_filter(frame, extract, label)
+    mask = _matches(frame, where)
     if not_empty:
-        _require(frame, not_empty, label, "form" if extract.form else "where_not_empty")
         mask &= frame[not_empty].notna().any(axis=1)
     return frame.loc[mask, columns]
 

@@ -1,5 +1,7 @@
 """The delimited reader strips cells as Python's ``str.strip`` does (any Unicode
-whitespace, not only spaces) and blanks the centre's missing-value tokens, in DuckDB."""
+whitespace, not only spaces) and blanks the centre's missing-value tokens, in DuckDB;
+an extract takes from the file's DuckDB table the rows and columns it would take from
+the whole frame."""
 
 from pathlib import Path
 
@@ -7,8 +9,11 @@ import pandas as pd
 import pytest
 
 from etl.canonical import SOURCE_ROW
-from etl.extract.delimited import WHITESPACE, read_file
-from etl.mapping import ReaderOptions
+from etl.extract import Source
+from etl.extract.delimited import WHITESPACE, DelimitedTable, read_file
+from etl.extract.shape import row_filter, select_rows
+from etl.load import FileReport, _unclaimed_rows
+from etl.mapping import Extract, ReaderOptions
 
 CELLS = ["a", " a ", "\u00a0b\u3000", "\x1cc\x1f", "NB", " NB\t", "", "é ", "x y",
          '"multi\nline "', '"  quoted "', "\u200bz"]  # U+200B is not whitespace in Python
@@ -39,3 +44,58 @@ def test_cells_are_stripped_like_python_and_missing_tokens_blanked(tmp_path: Pat
 
 def test_the_whitespace_stripped_is_pythons():
     assert set(WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+
+
+FORM_FILE = "\n".join([
+    "rowid;record_id;form_complete;visit date ;q1;arm",
+    "r1;1;2;2024-01-02;1; A ",    # line 2: the form filled in, arm A: taken
+    "r2;2;;;;A",                  # line 3: the form empty
+    "r3;3; 2 ;2024-02-03;NB;B",   # line 4: arm B
+    "r4;4;NB;2024-03-01;2;A",     # line 5: the status is a missing-value token
+    "r5;5;2;;3;A",                # line 6: taken
+]) + "\n"
+FORM_EXTRACT = Extract.model_validate({
+    "table": "qlq_c30_item_response", "form": "form", "where": {"arm": "A"},
+    "fields": {"assessment_date": "visit date"}})
+
+
+def test_an_extract_takes_its_rows_and_columns_from_the_table_as_from_the_frame(
+        tmp_path: Path):
+    path = tmp_path / "records.csv"
+    path.write_text(FORM_FILE, encoding="utf-8")
+    options = ReaderOptions(delimiter=";", missing=["NB"])
+    columns = ["rowid", "record_id", "visit date", SOURCE_ROW]
+
+    with DelimitedTable(path, options) as table:
+        where, not_empty = row_filter(table.frame().iloc[:0], FORM_EXTRACT, "records.csv")
+        selected = table.select(where, not_empty, columns)
+        every_line = table.source_rows().tolist()
+
+    assert (where, not_empty) == ({"arm": ["A"]}, ["form_complete"])
+    assert selected.index.tolist() == [0, 4]
+    assert selected[SOURCE_ROW].tolist() == [2, 6]
+    assert selected["rowid"].tolist() == ["r1", "r5"]  # a column, not DuckDB's row number
+    assert [None if pd.isna(v) else v for v in selected["visit date"]] == ["2024-01-02", None]
+    pd.testing.assert_frame_equal(
+        selected, select_rows(read_file(path, options), FORM_EXTRACT, "records.csv", columns))
+    assert every_line == [2, 3, 4, 5, 6]
+
+
+def test_rows_no_extract_takes_are_quarantined_from_the_table(tmp_path: Path):
+    path = tmp_path / "records.csv"
+    path.write_text(FORM_FILE, encoding="utf-8")
+    source = Source("records.csv", "sha", table=DelimitedTable(path, ReaderOptions(
+        delimiter=";")))
+    reports: list[FileReport] = []
+
+    class OneSource:
+        def sources(self) -> list[Source]:
+            return [source]
+
+    [unclaimed] = _unclaimed_rows(OneSource(), {"records.csv": [pd.Series([2, 6])]}, reports)
+    source.close()
+
+    assert unclaimed[SOURCE_ROW].tolist() == [3, 4, 5]
+    assert set(unclaimed["reason_code"]) == {"not_mapped"}
+    assert [(r.file_name, r.table, r.rows_read) for r in reports] == [
+        ("records.csv", None, 3)]
