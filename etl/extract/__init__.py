@@ -18,7 +18,7 @@ import pandas as pd
 from etl.canonical import SOURCE_ROW
 from etl.errors import DeliveryRejected
 from etl.extract import delimited, excel, redcap, sdtm
-from etl.extract.shape import row_filter, select_rows
+from etl.extract.shape import row_filter, rows_matching
 from etl.inbox import Delivery
 from etl.mapping import Extract, SiteMapping
 
@@ -56,7 +56,7 @@ class Source:
         takes some rows gets only those from the table."""
         where, not_empty = row_filter(self.header, extract, self.label)
         if self.table is None or not (where or not_empty):
-            return select_rows(self.frame, extract, self.label, columns)
+            return rows_matching(self.frame, where, not_empty, columns)
         return self.table.select(where, not_empty, columns)
 
     def source_rows(self) -> np.ndarray:

@@ -73,7 +73,12 @@ def select_rows(frame: pd.DataFrame, extract: Extract, label: str, columns: list
     """The rows of ``frame`` this extract takes (``row_filter``), with ``columns`` only:
     every other column of a wide file (a REDCap export has 78) was copied with the rows
     of each of its ten extracts, and again when they were shaped."""
-    where, not_empty = row_filter(frame, extract, label)
+    return rows_matching(frame, *row_filter(frame, extract, label), columns)
+
+
+def rows_matching(frame: pd.DataFrame, where: dict[str, list[str]], not_empty: list[str],
+                  columns: list[str]) -> pd.DataFrame:
+    """The rows of ``frame`` a ``row_filter`` takes, with ``columns`` only."""
     mask = _matches(frame, where)
     if not_empty:
         mask &= frame[not_empty].notna().any(axis=1)
