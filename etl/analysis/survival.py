@@ -5,7 +5,8 @@ stratum (hundreds of strata a night), and lifelines' fitter spent most of its ti
 per-fit pandas overhead. It is the same estimator as lifelines' ``KaplanMeierFitter``
 (tests check both against each other and against R): the product-limit estimate,
 Greenwood's variance and the bands on the log(−log) scale ("exponential Greenwood"),
-the same as R survival's ``conf.type = "log-log"``. Log-rank and Cox use lifelines.
+the same as R survival's ``conf.type = "log-log"``. The log-rank test is computed here
+too (``log_rank``); Cox uses lifelines.
 
 The median and its confidence limits follow spec §8 rather than lifelines'
 ``median_survival_time_``: the first time S(t) ≤ 0.5 (within the spec's tolerance,
@@ -95,12 +96,37 @@ class LogRank:
 
 
 def log_rank(durations: pd.Series, events: pd.Series, groups: pd.Series) -> LogRank:
-    """Log-rank test of equal survival in every group (two or more groups)."""
-    from lifelines.statistics import multivariate_logrank_test
+    """Log-rank test of equal survival in every group (two or more groups).
 
-    result = multivariate_logrank_test(durations, groups, events)
-    return LogRank(float(result.test_statistic), int(result.degrees_of_freedom),
-                   float(result.p_value))
+    The statistic lifelines' ``multivariate_logrank_test`` and R's ``survdiff`` compute
+    (tests check it against both), in numpy: at each distinct time t, with n_g at risk
+    and d_g events in group g (N, D over all groups), observed minus expected
+    O_g - E_g = sum(d_g - n_g D / N) and the hypergeometric covariance
+    V_gh = sum(D (N - D) / (N^2 (N - 1)) (N n_g [g = h] - n_g n_h)); the statistic is
+    (O - E)' V^-1 (O - E) over all groups but the last (sorted by label), chi-square
+    with k - 1 degrees of freedom. lifelines builds a pandas survival table per group and
+    test: at registry scale its 63 tests a night took 4 s, most of them in pandas."""
+    from scipy.special import chdtrc
+
+    time = np.asarray(durations, dtype=float)
+    observed = np.asarray(events).astype(bool)
+    group, labels = pd.factorize(np.asarray(groups), sort=True)
+    times, position = np.unique(time, return_inverse=True)
+    k, cells = len(labels), len(times) * len(labels)
+    removed = np.bincount(position * k + group, minlength=cells).reshape(-1, k)
+    deaths = np.bincount(position[observed] * k + group[observed],
+                         minlength=cells).reshape(-1, k)
+    at_risk = removed.sum(axis=0) - np.vstack(
+        [np.zeros((1, k), dtype=removed.dtype), np.cumsum(removed, axis=0)[:-1]])
+    n, d = at_risk.sum(axis=1), deaths.sum(axis=1)
+    difference = deaths.sum(axis=0) - (at_risk * (d / n)[:, None]).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # N = 1: V's term is 0 anyway
+        factor = np.where(n > 1, (n - d) / (n - 1), 1.0) * d / n.astype(float) ** 2
+    covariance = (np.diag((factor * n) @ at_risk)
+                  - (at_risk * factor[:, None]).T @ at_risk)
+    statistic = float(difference[:-1] @ np.linalg.pinv(covariance[:-1, :-1])
+                      @ difference[:-1])
+    return LogRank(statistic, k - 1, float(chdtrc(k - 1, statistic)))
 
 
 def cox_hazard_ratios(frame: pd.DataFrame, duration: str, event: str,

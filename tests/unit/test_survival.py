@@ -97,6 +97,21 @@ def test_log_rank_matches_r_survdiff():
     assert result.degrees_of_freedom == 1
 
 
+def test_log_rank_of_three_groups_with_ties_matches_lifelines():
+    """Three groups, tied times across groups, censoring, and a last subject alone at
+    risk (N = 1, whose variance term is 0): the statistic and p-value lifelines gives."""
+    from lifelines.statistics import multivariate_logrank_test
+
+    days = [2, 3, 3, 5, 8, 8, 9, 12, 3, 4, 5, 5, 8, 10, 1, 3, 6, 8, 8, 15, 20]
+    event = [1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0]
+    group = ["c"] * 8 + ["a"] * 6 + ["b"] * 7
+    expected = multivariate_logrank_test(days, group, event)
+    result = log_rank(pd.Series(days), pd.Series(event), pd.Series(group))
+    assert result.chi_square == pytest.approx(expected.test_statistic, rel=1e-12)
+    assert result.p_value == pytest.approx(expected.p_value, rel=1e-12)
+    assert result.degrees_of_freedom == 2
+
+
 def test_cox_hazard_ratio_matches_r_coxph_efron():
     frame = AML.assign(nonmaintained=(AML["group"] == "nonmaintained").astype(int))
     row = cox_hazard_ratios(frame, "days", "event", ["nonmaintained"]).iloc[0]

@@ -1,4 +1,4 @@
-"""Built with lifelines by etl.analysis.survival_tables.log_rank_tests (spec §5, §8); the factors
+"""Built with numpy by etl.analysis.survival_tables.log_rank_tests (spec §5, §8); the factors
 come from the seed survival_factors."""
 
 
