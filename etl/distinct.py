@@ -82,10 +82,15 @@ def fixed_width_texts(cells: np.ndarray, to_text: Callable[[bytes], str | None],
 
     Arrow dictionary-encodes the cells in C++ straight from their buffer: making Python
     objects of millions of cells and factorizing those was most of a reader's time."""
-    width = cells.dtype.itemsize
-    stored = pa.Array.from_buffers(pa.binary(width), len(cells),
-                                   [None, pa.py_buffer(np.ascontiguousarray(cells))])
-    encoded = stored.dictionary_encode()
+    encoded = fixed_width_dictionary(cells)
     made = [to_text(value) for value in encoded.dictionary.to_pylist()]
     distinct = pd.array([None if t in missing else t for t in made], dtype="string")
     return pd.Series(distinct.take(encoded.indices.to_numpy()), dtype="string")
+
+
+def fixed_width_dictionary(cells: np.ndarray) -> pa.DictionaryArray:
+    """Fixed-width byte cells (NumPy ``S<width>``) dictionary-encoded by Arrow, straight
+    from their buffer: each distinct stored value once, and a code per cell."""
+    stored = pa.Array.from_buffers(pa.binary(cells.dtype.itemsize), len(cells),
+                                   [None, pa.py_buffer(np.ascontiguousarray(cells))])
+    return stored.dictionary_encode()
