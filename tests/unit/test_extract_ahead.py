@@ -67,31 +67,43 @@ def test_the_second_delivery_is_extracted_here_before_the_first_is_handed_over(m
     assert [a.future for a in handed] == [None, None]
 
 
-def test_dates_travel_as_categoricals_and_come_back_as_the_same_dates_and_none():
+def test_dates_texts_and_flags_travel_as_categoricals_and_come_back_the_same():
     import pickle
     from datetime import date, datetime
+    from decimal import Decimal
 
     import numpy as np
     import pandas as pd
 
-    from etl.extract_ahead import _pack_dates, _unpack_dates
+    from etl.extract_ahead import _pack, _unpack
 
     sent = pd.DataFrame({
         "sample_date": [date(2024, 1, 2), None, date(2024, 1, 2), date(2023, 12, 31)],
-        "death_date": [None, None, None, None],  # no date at all: nothing to gain
+        "death_date": [None, None, None, None],  # nothing but None: nothing to gain
         "exam_date": [date(2024, 1, 2), np.nan, None, date(2024, 3, 1)],  # NaN is not None
         "taken_at": [datetime(2024, 1, 2, 8), None, None, None],  # not a date
         "analyte": ["cga", "hb", "cga", None],
+        "is_dead": [True, None, False, True],
+        "analyte_source": pd.array(["CgA", pd.NA, "CgA", "Hb"], dtype="string"),
+        "activity": [Decimal("7.40"), Decimal("7.4"), None, Decimal("7.4")],  # equal, kept
+        "mixed": [1, True, None, 1],  # one value to pandas' factorize: kept as it is
     })
     frame = sent.copy()
 
-    assert _pack_dates(frame) == ["sample_date"]
-    assert isinstance(frame["sample_date"].dtype, pd.CategoricalDtype)
+    assert _pack(frame) == ["sample_date", "analyte", "is_dead", "analyte_source"]
+    assert all(isinstance(frame[c].dtype, pd.CategoricalDtype)
+               for c in ["sample_date", "analyte", "is_dead", "analyte_source"])
     back = pickle.loads(pickle.dumps(frame))
-    _unpack_dates(back, ["sample_date"])
+    _unpack(back, ["sample_date", "analyte", "is_dead", "analyte_source"])
 
     assert back["sample_date"].dtype == object
     assert back["sample_date"].tolist() == [date(2024, 1, 2), None, date(2024, 1, 2),
                                             date(2023, 12, 31)]
     assert back["sample_date"][1] is None  # not NaN, which assert_frame_equal lets pass
+    assert back["analyte"][3] is None and back["is_dead"][1] is None
+    assert back["is_dead"].tolist() == [True, None, False, True]
+    assert back["analyte_source"].dtype == sent["analyte_source"].dtype
+    assert back["analyte_source"].isna().tolist() == [False, True, False, False]
+    assert [str(a) for a in back["activity"][:2]] == ["7.40", "7.4"]
+    assert [type(v) for v in back["mixed"]] == [int, bool, type(None), int]
     pd.testing.assert_frame_equal(back, sent)
