@@ -375,13 +375,14 @@ def bench(
 
     Per size: synthetic deliveries of every centre (the Excel centre capped so its largest
     sheet fits Excel's row limit), night 1 and night 2 as whole `prrt nightly` processes
-    (wall, CPU, peak memory, and each stage), DuckDB reading the same files with no
-    mapping (the floor), and a hand-written pandas/SQLAlchemy extract on a subset, scaled
-    per row. Writes bench/results/<date>.json and .md (after each size). Never part of
-    `make test`.
+    (wall, CPU, peak memory, and each stage), the same files read into DuckDB tables with
+    no mapping (the floor: DuckDB's CSV reader, calamine for Excel, the loader's own
+    reader for SAS transport files), and a hand-written pandas/SQLAlchemy extract on a
+    subset, scaled per row. Writes bench/results/<date>.json and .md (after each size).
+    Never part of `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-12-06-e703f37.md): the
-    default sizes took 27 minutes (27 the round before) and 14.0 GB at peak; --sizes
+    Cost on 2 cores at the last full run (bench/results/2026-12-06-4dbb915.md): the
+    default sizes took 26 minutes (26 the round before) and 13.1 GB at peak; --sizes
     2500 alone takes 3 to 4 minutes and 2.3 GB.
     """
     from etl.bench.runner import run
