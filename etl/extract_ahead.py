@@ -142,9 +142,8 @@ def _pack(frame: pd.DataFrame) -> list[str]:
     would hand back only one of them."""
     packed = []
     for column in frame.columns:
-        values = frame[column].array
-        if isinstance(values.dtype, pd.StringDtype):
-            codes, distinct = pd.factorize(values)  # NA: code -1
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            codes, distinct = pd.factorize(frame[column].array)  # NA: code -1
             frame[column] = pd.Categorical.from_codes(codes, pd.Index(distinct))
             packed.append(column)
             continue

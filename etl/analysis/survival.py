@@ -116,8 +116,7 @@ def log_rank(durations: pd.Series, events: pd.Series, groups: pd.Series) -> LogR
     removed = np.bincount(position * k + group, minlength=cells).reshape(-1, k)
     deaths = np.bincount(position[observed] * k + group[observed],
                          minlength=cells).reshape(-1, k)
-    at_risk = removed.sum(axis=0) - np.vstack(
-        [np.zeros((1, k), dtype=removed.dtype), np.cumsum(removed, axis=0)[:-1]])
+    at_risk = removed.sum(axis=0) - np.cumsum(removed, axis=0) + removed  # just before t
     n, d = at_risk.sum(axis=1), deaths.sum(axis=1)
     difference = deaths.sum(axis=0) - (at_risk * (d / n)[:, None]).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):  # N = 1: V's term is 0 anyway

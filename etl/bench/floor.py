@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.distinct import fixed_width_dictionary
-from etl.extract.xport import Variable, read_transport
+from etl.extract.xport import Variable, read_transport, unpadded
 
 XPORT_ENCODING = "latin-1"  # decodes any byte: the floor never stops on a file
 
@@ -69,7 +69,7 @@ def _column(variable: Variable) -> pa.Array:
     if variable.is_numeric:
         return pa.array(variable.values)
     encoded = fixed_width_dictionary(variable.values)
-    texts = [stored.rstrip(b" \0").decode(XPORT_ENCODING)
+    texts = [unpadded(stored).decode(XPORT_ENCODING)
              for stored in encoded.dictionary.to_pylist()]
     return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(texts, pa.string()))
 

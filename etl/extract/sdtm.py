@@ -17,7 +17,7 @@ import pandas as pd
 from etl.canonical import SOURCE_ROW
 from etl.distinct import cell_texts, fixed_width_texts
 from etl.errors import DeliveryRejected
-from etl.extract.xport import NotTransport, Variable, read_transport
+from etl.extract.xport import NotTransport, Variable, read_transport, unpadded
 from etl.mapping import ReaderOptions
 
 SUBJECT = "USUBJID"
@@ -54,7 +54,7 @@ def _character_texts(path: Path, variable: Variable, encoding: str,
     encoding reject the delivery, naming the record."""
     def to_text(stored: bytes) -> str:
         try:
-            return stored.rstrip(b" \0").decode(encoding).strip()
+            return unpadded(stored).decode(encoding).strip()
         except UnicodeDecodeError as error:
             record = int(np.flatnonzero(variable.values == stored)[0]) + 1
             raise DeliveryRejected(

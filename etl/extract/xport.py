@@ -52,6 +52,12 @@ class Variable:
         return self.values.dtype == np.float64
 
 
+def unpadded(stored: bytes) -> bytes:
+    """A character cell without its padding: SAS pads with blanks (some writers with
+    NULs) to the variable's width."""
+    return stored.rstrip(b" \0")
+
+
 def read_transport(path: Path) -> tuple[str, list[Variable]]:
     """The name of the file's one dataset and its variables, in file order."""
     raw = path.read_bytes()
