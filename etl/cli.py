@@ -152,7 +152,12 @@ def load(inbox: InboxOption = None):
 @app.command()
 @_exits
 def build():
-    """Run dbt build (seeds, models, data and unit tests) on the warehouse; exit 1 on failure."""
+    """Run dbt build (seeds, models, data and unit tests) on the warehouse; exit 1 on failure.
+
+    The QLQ-C30 and tumour-response marts are kept between builds and derived again only
+    for the patients whose raw records changed; everything is built whole when the dbt
+    project, the migrations or the tools changed since (the digest is stored in schema
+    build_state; delete its rows to force a whole build)."""
     settings = Settings.from_env()
     with db.writer_lock(settings):
         result = pipeline.run_build(settings)

@@ -5,16 +5,25 @@ of the process, and DuckDB refuses a second in-process connection to the same fi
 another configuration, so an in-process run would lock the pipeline out of its own file.
 The outcome is read from ``run_results.json``; dbt's log lines are passed to stderr as
 progress. Artefacts and logs go under ``$PRRT_HOME/build/`` to keep the repository clean.
+
+Marts rebuilt per patient (``dbt_project/macros/changed_patients.sql``) are derived again
+only for the patients whose records changed; that is exact only while the code, seeds and
+vars are those they were built under. So each build passes the project's digest to dbt,
+which stores it with those marts, and a build whose digest differs from the stored one
+(or that finds none) rebuilds everything (``--full-refresh``).
 """
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from etl.config import REPO_DIR, Settings
@@ -112,9 +121,61 @@ def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
     return BuildResult(process.returncode == 0 and not failures, len(results), failures, tests)
 
 
+# What the derived tables are made by: the dbt project, the raw schema's migrations and
+# the tools that run them.
+PROJECT_PARTS = ("dbt_project.yml", "macros", "models", "seeds")
+TOOLS = ("dbt-core", "dbt-duckdb", "duckdb")
+BUILT_UNDER = "SELECT DISTINCT project_digest FROM build_state.incremental_build"
+
+
+def project_digest(settings: Settings) -> str:
+    """SHA-256 of every file the marts are derived by (models, macros, seeds, vars, the
+    raw schema's migrations) and of the tools' versions."""
+    digest = hashlib.sha256()
+    parts = [settings.dbt_project_dir / part for part in PROJECT_PARTS]
+    parts.append(REPO_DIR / "migrations" / "versions")
+    for part in parts:
+        files = [part] if part.is_file() else sorted(
+            path for path in part.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts)
+        for path in files:
+            digest.update(f"{path.relative_to(part.parent)}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for tool in TOOLS:
+        digest.update(f"{tool}=={version(tool)}\0".encode())
+    return digest.hexdigest()
+
+
+def rebuilt_whole_because(settings: Settings, digest: str) -> str | None:
+    """Why the marts kept between nights must be built whole tonight, or None when the
+    patients whose records changed are enough."""
+    if not settings.warehouse_path.exists():
+        return "a new warehouse"
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        try:
+            built_under = {d for (d,) in connection.execute(BUILT_UNDER).fetchall()}
+        except duckdb.CatalogException:
+            return "no marts were built per patient before"
+    if not built_under:
+        return "no marts were built per patient before"
+    if built_under != {digest}:
+        return "the dbt project, migrations or tools changed since the last build"
+    return None
+
+
 def build(settings: Settings) -> BuildResult:
-    """``dbt build``: seeds, staging, intermediate and marts, each followed by its tests."""
-    return run_dbt(settings, ["build"])
+    """``dbt build``: seeds, staging, intermediate and marts, each followed by its tests;
+    marts rebuilt per patient only for the changed patients when that is exact."""
+    digest = project_digest(settings)
+    arguments = ["build", "--vars", json.dumps({"project_digest": digest})]
+    reason = rebuilt_whole_because(settings, digest)
+    if reason is None:
+        print("  marts kept between nights: derived again for the patients whose records "
+              "changed", file=sys.stderr, flush=True)
+    else:
+        print(f"  every mart built whole ({reason})", file=sys.stderr, flush=True)
+        arguments.append("--full-refresh")
+    return run_dbt(settings, arguments)
 
 
 def generate_docs(settings: Settings) -> Path:

@@ -9,10 +9,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 
+import duckdb
 import pytest
 
 from etl.pseudonym import pseudonym
-from etl.synth import WRITERS, write_deliveries
+from etl.synth import WRITERS, write_deliveries, write_nights
 from etl.synth.nights import night_truth
 from tests.conftest import (
     PRRT,
@@ -337,6 +338,54 @@ def test_a_load_left_unpublished_is_published_by_the_next_night(settings):
     assert "already loaded" in night.stderr
     assert release_rows(settings, "SELECT count(*) FROM marts.dim_patient") == [
         (patients_on_night(2, 40, 3),)]
+
+
+# Published marts derived again only for the patients whose records changed
+# (dbt_project/macros/changed_patients.sql).
+PER_PATIENT = ["fct_qlq_c30_scores", "fct_qol_score_deltas", "fct_tumour_response",
+               "fct_best_response"]
+
+
+def test_a_later_night_derives_again_only_what_changed_as_a_whole_build_would(
+        settings, tmp_path):
+    # Seed 3, 60 patients, 91 days on: one patient withdrawn, two new, new questionnaires
+    # and exams for some of the others; the rest resent unchanged.
+    inboxes = {1: tmp_path / "night1", 2: tmp_path / "night2"}
+    write_nights(inboxes, 60, 3, ["ROT"], EXPORT)
+    first, _, _ = night_truth("ROT", 60, 3, EXPORT, night=1, faults=False)
+    tables, _, _ = night_truth("ROT", 60, 3, EXPORT, night=2, faults=False)
+    ids = {night: set(t["patient"]["patient_id"]) for night, t in ((1, first), (2, tables))}
+    assert len(ids[1] - ids[2]) == 1 and len(ids[2] - ids[1]) == 2
+
+    night = prrt(settings, "nightly", "--inbox", str(inboxes[1]))
+    assert night.returncode == 0, night.stderr
+    assert "every mart built whole (no marts were built per patient before)" in night.stderr
+    night = prrt(settings, "nightly", "--inbox", str(inboxes[2]))
+    assert night.returncode == 0, night.stderr
+    assert "derived again for the patients whose records changed" in night.stderr
+    kept = {table: release_rows(settings, f"SELECT count(*) FROM marts.{table}")[0][0]
+            for table in PER_PATIENT}
+    assert min(kept.values()) > 0
+    scores = assert_qlq_scores_match(settings, tables)  # no rows of the withdrawn patient
+    assert_deltas_match(settings, tables, scores)
+    assert_tumour_outcomes_match(
+        partial(release_rows, settings), WRITERS["ROT"].centre_view(tables), episodes_of(tables),
+        partial(pseudonym, "ROT", key=TEST_KEY.encode()))
+
+    with duckdb.connect(str(settings.warehouse_path)) as warehouse:
+        warehouse.execute("DELETE FROM build_state.incremental_build")
+    whole = prrt(settings, "build")
+    assert whole.returncode == 0, whole.stderr
+    assert "every mart built whole (no marts were built per patient before)" in whole.stderr
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        warehouse.execute(f"ATTACH '{settings.current_link / 'warehouse.duckdb'}' AS night "
+                          "(READ_ONLY)")
+        for table in PER_PATIENT:
+            differing = warehouse.execute(
+                f"SELECT count(*) FROM ((SELECT * FROM marts.{table} EXCEPT ALL "
+                f"SELECT * FROM night.marts.{table}) UNION ALL (SELECT * FROM "
+                f"night.marts.{table} EXCEPT ALL SELECT * FROM marts.{table}))").fetchone()
+            assert differing == (0,), table
 
 
 def test_rejected_delivery_publishes_nothing_and_exits_1(settings, rot_inbox):

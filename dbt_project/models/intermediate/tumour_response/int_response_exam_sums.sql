@@ -5,24 +5,26 @@
 -- diameter, it is not measured and the sum is partial; 0 mm means disappeared. A lesion is
 -- new at an exam when it is flagged new there and its id was not recorded at the episode's
 -- baseline exam (for mMDA only a new bone lesion counts).
+-- Derived again only for the patients whose records changed (macros/changed_patients.sql).
+{{ rebuilt_per_patient() }}
 with episodes as (
     select site, patient_pseudonym, episode_no, c1d1_date, next_episode_c1d1_date
-    from {{ ref('int_treatment_episodes_numbered') }}
+    from {{ for_changed_patients(ref('int_treatment_episodes_numbered')) }}
 ),
 
 lesions as (
     select lesions.*, coalesce(organs.is_bone, false) as is_bone
-    from {{ ref('stg_raw__lesion_measurements') }} as lesions
+    from {{ for_changed_patients(ref('stg_raw__lesion_measurements')) }} as lesions
     left join {{ ref('organs') }} as organs on organs.organ = lesions.organ
 ),
 
 exams as (
-    select * from {{ ref('int_exams') }}
+    select * from {{ for_changed_patients(ref('int_exams')) }}
 ),
 
 baseline_set as (
     select set_lesions.*, criteria.lesion_set, criteria.complete_response_lymph_node_below_mm
-    from {{ ref('int_response_baseline_lesions') }} as set_lesions
+    from {{ for_changed_patients(ref('int_response_baseline_lesions')) }} as set_lesions
     inner join {{ ref('response_criteria') }} as criteria on criteria.criterion = set_lesions.criterion
 ),
 

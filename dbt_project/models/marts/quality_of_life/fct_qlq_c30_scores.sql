@@ -1,8 +1,10 @@
 -- EORTC QLQ-C30 v3.0 scale scores per assessment (derivations §1, §8): every scale gets
 -- a row per questionnaire; the score is null when fewer than half its items are answered.
+-- Derived again only for the patients whose records changed (macros/changed_patients.sql).
+{{ rebuilt_per_patient() }}
 with assessments as (
     select site, patient_pseudonym, assessment_date
-    from {{ ref('stg_raw__qlq_c30_assessments') }}
+    from {{ for_changed_patients(ref('stg_raw__qlq_c30_assessments')) }}
 ),
 
 scales as (
@@ -17,7 +19,7 @@ answered as (
         scale_items.scale,
         count(*) as items_answered,
         avg(responses.response) as raw_score
-    from {{ ref('stg_raw__qlq_c30_item_responses') }} as responses
+    from {{ for_changed_patients(ref('stg_raw__qlq_c30_item_responses')) }} as responses
     inner join {{ ref('qlq_c30_scale_items') }} as scale_items
         on responses.item_no = scale_items.item_no
     group by all

@@ -4,10 +4,12 @@
 -- counts (PD > NE > SD > MR > PR > CR). Confirmation: a CR needs another CR, a PR a CR or PR,
 -- at least 28 days later with only CR (for a CR) or CR/PR (for a PR) in between, plus at
 -- most one NE. An unconfirmed CR/PR counts as SD when at least 42 days after C1D1, else NE.
+-- Derived again only for the patients whose records changed (macros/changed_patients.sql).
+{{ rebuilt_per_patient() }}
 {%- set confirm = var('response_confirmation_days') %}
 with episodes as (
     select site, patient_pseudonym, episode_no, phase, c1d1_date
-    from {{ ref('int_treatment_episodes_numbered') }}
+    from {{ for_changed_patients(ref('int_treatment_episodes_numbered')) }}
 ),
 
 criteria as (
@@ -18,7 +20,7 @@ worst_per_date as (
     select responses.site, responses.patient_pseudonym, responses.episode_no,
            responses.criterion, responses.exam_date, responses.days_since_c1d1,
            responses.category, responses.percent_change_from_baseline
-    from {{ ref('fct_tumour_response') }} as responses
+    from {{ for_changed_patients(ref('fct_tumour_response')) }} as responses
     inner join {{ ref('response_categories') }} as categories
         on categories.category = responses.category
     qualify row_number() over (

@@ -7,9 +7,11 @@
 -- `reported`. Every site-reported response in an episode window is shown next to the
 -- derived category with an agreement flag; one that no derived row matches keeps a null
 -- category.
+-- Derived again only for the patients whose records changed (macros/changed_patients.sql).
+{{ rebuilt_per_patient() }}
 with episodes as (
     select site, patient_pseudonym, episode_no, phase, c1d1_date, next_episode_c1d1_date
-    from {{ ref('int_treatment_episodes_numbered') }}
+    from {{ for_changed_patients(ref('int_treatment_episodes_numbered')) }}
 ),
 
 criteria as (
@@ -24,7 +26,7 @@ nadirs as (
             partition by sums.site, sums.patient_pseudonym, sums.episode_no, sums.criterion
             order by sums.exam_date rows between unbounded preceding and 1 preceding),
             sums.baseline_sld_mm)) as nadir_sld_mm
-    from {{ ref('int_response_exam_sums') }} as sums
+    from {{ for_changed_patients(ref('int_response_exam_sums')) }} as sums
 ),
 
 changes as (
@@ -82,7 +84,7 @@ reported as (
            reported.criterion, reported.assessment_date as exam_date,
            reported.category as reported_category
     from episodes
-    inner join {{ ref('stg_raw__reported_responses') }} as reported
+    inner join {{ for_changed_patients(ref('stg_raw__reported_responses')) }} as reported
         on reported.site = episodes.site
         and reported.patient_pseudonym = episodes.patient_pseudonym
         and reported.assessment_date > episodes.c1d1_date
@@ -97,7 +99,7 @@ uses_reported as (
     from reported
     inner join criteria
         on criteria.criterion = reported.criterion and criteria.uses_reported_without_lesions
-    anti join {{ ref('int_response_baseline_lesions') }} as set_lesions
+    anti join {{ for_changed_patients(ref('int_response_baseline_lesions')) }} as set_lesions
         on set_lesions.site = reported.site
         and set_lesions.patient_pseudonym = reported.patient_pseudonym
         and set_lesions.episode_no = reported.episode_no
