@@ -149,3 +149,33 @@ def transaction(connection: Connection) -> Iterator[None]:
         connection.commit()
     with connection.begin():
         yield
+
+
+# While a night's deliveries are written: above any WAL a night writes, so that DuckDB
+# does not checkpoint inside a delivery's commit.
+DEFERRED_CHECKPOINT_THRESHOLD = "1TB"
+
+
+@contextmanager
+def checkpoints_deferred(connection: Connection) -> Iterator[None]:
+    """No checkpoint in the commits of the block; ``checkpoint`` after it writes them all.
+
+    Each delivery is one transaction, and DuckDB checkpointed every commit whose WAL
+    passed its 16 MB threshold, rewriting the row groups the delivery touched (~2 s a
+    commit at 25,000 patients per centre); committed deliveries stay durable in the WAL
+    between. Gate 1 and raw write of the four night-2 deliveries at 25,000, two runs
+    each: the writes 19.4 / 20.0 s, checkpoints included, against 16.4 / 16.8 s with one
+    checkpoint at the end (2.1 / 2.9 s of it)."""
+    duck = connection.connection.driver_connection
+    duck.execute(f"SET checkpoint_threshold = '{DEFERRED_CHECKPOINT_THRESHOLD}'")
+    try:
+        yield
+    finally:
+        duck.execute("RESET checkpoint_threshold")
+
+
+def checkpoint(connection: Connection) -> None:
+    """Write the WAL into the database file (outside any transaction)."""
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.driver_connection.execute("CHECKPOINT")

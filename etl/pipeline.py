@@ -74,9 +74,12 @@ class Loader:
         for entry in unclaimed:
             say(f"! {entry.name}: no centre mapping claims this inbox entry; left untouched")
         say(f"{len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'} in {inbox}")
-        reports = [self._load_one(mappings[ahead.delivery.site], ahead) for ahead in
-                   extracts_ahead(deliveries, self._wanted, self.settings, mappings, self.key,
-                                  say)]
+        with db.checkpoints_deferred(self.connection):
+            reports = [self._load_one(mappings[ahead.delivery.site], ahead) for ahead in
+                       extracts_ahead(deliveries, self._wanted, self.settings, mappings,
+                                      self.key, say)]
+        with stage("raw_write"):
+            db.checkpoint(self.connection)
         if self._gate is not None:
             with stage("gate_one"):
                 self._gate.build_docs()
