@@ -10,12 +10,14 @@
     scratch. Which raw tables a mart reads is found in dbt's graph, not listed by hand.
 
     The pre-hook finds the changed patients and deletes their rows; the model selects
-    only their rows (``for_changed_patients`` on each large input: DuckDB does not push
-    a join's filter into views) and appends them; the post-hook remembers the records
-    the rows were derived from, in the same transaction as the rows. Code, seeds and
-    vars are judged by the pipeline: it passes the project's digest as the var
-    ``project_digest`` and builds with --full-refresh when the digest differs from the
-    one stored here (``etl/transform.py``). -#}
+    only their rows and appends them (``for_changed_patients`` on every input holding
+    patients' rows: DuckDB does not push a join's filter into views, and an input that
+    makes rows, left whole, would add the unchanged patients' rows again, which the
+    marts' uniqueness tests would fail); the post-hook remembers the records the rows
+    were derived from, in the same transaction as the rows. Code, seeds and vars are
+    judged by the pipeline: it passes the project's digest as the var ``project_digest``
+    and builds with --full-refresh when the digest differs from the one stored here
+    (``etl/transform.py``). -#}
 
 {#- The configuration of such a mart; its model calls this instead of config(). -#}
 {% macro rebuilt_per_patient() -%}
