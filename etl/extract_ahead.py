@@ -18,10 +18,12 @@ process waited 119 s a night although the worker's extracts took 202 s in all an
 own gates and writes 233 s).
 
 At the start of a night the main process has nothing to gate until the first extract is
-in, so it extracts the second delivery itself meanwhile (``EXTRACTED_HERE``), once the
-worker has the first and the third. Before, at 25,000 patients per centre, it waited 32 s
-for the first extract and then 42 s for the second, which the worker only began when the
-first was done.
+in, so it extracts the first delivery itself (``EXTRACTED_HERE``), once the worker has the
+second and the third. Before, at 25,000 patients per centre, it waited 32 s for the first
+extract and then 42 s for the second, which the worker only began when the first was
+done. Then (2026-12-04) it extracted the second while the worker extracted the first;
+but a spawned worker starts a few seconds late (it imports pandas and the mappings), so
+on night 2 the main process, done with its own, still waited 7 s for the first.
 
 Everything that touches the warehouse stays in the main process, in delivery order:
 whether a delivery was already loaded is asked again before its extract is used, so a
@@ -52,7 +54,7 @@ from etl.stages import TIMINGS_VARIABLE, cpu_seconds, record
 
 PARENT_CHECK_S = 0.5
 AHEAD = 2  # deliveries extracted ahead of the one being gated and written
-EXTRACTED_HERE = 1  # the second delivery: extracted by the main process, beside the first
+EXTRACTED_HERE = 0  # the first delivery: extracted by the main process, beside the worker
 
 
 @dataclass

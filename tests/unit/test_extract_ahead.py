@@ -44,27 +44,32 @@ def test_at_most_two_deliveries_are_started_ahead_of_the_one_handed_over():
     assert asked == [d.name for d in deliveries]  # each asked once, in order
 
 
-def test_the_second_delivery_is_extracted_here_before_the_first_is_handed_over(monkeypatch):
+def test_the_first_delivery_is_extracted_here_once_the_worker_has_the_next_two(monkeypatch):
     deliveries = [Delivery(site="ROT", path=Path(f"inbox/ROT_2026060{day}"), export_date=None,
                            content_sha256=f"{day}" * 64, file_sha256={}) for day in range(1, 5)]
     extracted_by: dict[str, int] = {}
+    asked: list[str] = []
 
     def fake_extract(settings, loaded, key, delivery: Delivery) -> Extraction:
         extracted_by[delivery.name] = os.getpid()
         return Extraction(extracted=f"frames of {delivery.name}", wall_s=0.0, cpu_s=0.0)
 
+    def wanted(delivery: Delivery) -> bool:  # only the first: the worker gets nothing
+        asked.append(delivery.name)
+        return delivery is deliveries[EXTRACTED_HERE]
+
     monkeypatch.setattr(extract_ahead, "extract", fake_extract)
     said: list[str] = []
-    # only the second is wanted: the worker gets nothing, so only extracts here can happen
-    handed = extracts_ahead(deliveries, lambda d: d is deliveries[EXTRACTED_HERE],
-                            settings=None, mappings={"ROT": None}, key=b"", say=said.append)
+    handed = extracts_ahead(deliveries, wanted, settings=None, mappings={"ROT": None},
+                            key=b"", say=said.append)
     first = next(handed)
-    assert EXTRACTED_HERE == 1 and first.future is None
-    assert extracted_by == {"ROT_20260602": os.getpid()}  # done before the first was handed
-    assert said == ["  extracting ROT_20260602 (beside the worker) ..."]
-    second = next(handed)
-    assert second.future.done() and second.result() == "frames of ROT_20260602"
-    assert [a.future for a in handed] == [None, None]
+    assert EXTRACTED_HERE == 0 and first.delivery is deliveries[0]
+    # the second and third were asked for (handed to the worker) before the first began
+    assert asked == ["ROT_20260601", "ROT_20260602", "ROT_20260603"]
+    assert extracted_by == {"ROT_20260601": os.getpid()}
+    assert said == ["  extracting ROT_20260601 (beside the worker) ..."]
+    assert first.future.done() and first.result() == "frames of ROT_20260601"
+    assert [a.future for a in handed] == [None, None, None]
 
 
 def test_dates_texts_and_flags_travel_as_categoricals_and_come_back_the_same():
