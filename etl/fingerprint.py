@@ -46,8 +46,11 @@ def stored_sql(frame_alias: str = "") -> str:
 def with_fingerprints(table: Table, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with the two halves of each record's fingerprint as uint64 columns.
 
-    Neither ``rows`` nor its content columns are copied (``concat`` without copying; a
-    frame of millions of records took a second to copy, as long as its hashing)."""
+    Neither ``rows`` nor its content columns are copied: a frame of millions of records
+    took a second to copy, as long as its hashing. The halves are added to a shallow copy
+    of ``rows`` rather than concatenated to it: ``concat``, even without copying, merged
+    the frame's blocks of one dtype into one, a copy after all (IOW's night-2 extract at
+    25,000 patients per centre: 27.2 s before, 23.1 s after, three runs each)."""
     columns = content_columns(table)
     values = pd.concat([_factorized_once(rows[c]) for c in columns if c in rows.columns],
                        axis=1, copy=False)
@@ -59,7 +62,10 @@ def with_fingerprints(table: Table, rows: pd.DataFrame) -> pd.DataFrame:
             hashlib.blake2b(f"{key}|{schema}".encode(), digest_size=8).digest(), "big"))
         halves[name] = pd.util.hash_pandas_object(values, index=False, hash_key=key
                                                   ).to_numpy() ^ salt
-    return pd.concat([rows, pd.DataFrame(halves, index=rows.index)], axis=1, copy=False)
+    fingerprinted = rows.copy(deep=False)
+    for name, half in halves.items():
+        fingerprinted[name] = half
+    return fingerprinted
 
 
 def _factorized_once(column: pd.Series) -> pd.Series:
