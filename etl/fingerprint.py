@@ -43,19 +43,30 @@ def stored_sql(frame_alias: str = "") -> str:
             f"| CAST({prefix}{FINGERPRINT_LOW} AS UHUGEINT))")
 
 
-def with_fingerprints(table: Table, rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` with the two halves of each record's fingerprint as uint64 columns.
+def content_values(table: Table, rows: pd.DataFrame) -> pd.DataFrame:
+    """The content columns of ``rows`` as the fingerprint hashes them: texts and other
+    objects as categoricals (factorized once, below), the rest as they are.
+
+    Equal cells of a column have equal codes, so the search for records sent twice
+    (``etl.load``) compares on these too, instead of factorizing the texts again."""
+    return pd.concat([_factorized_once(rows[c]) for c in content_columns(table)
+                      if c in rows.columns], axis=1, copy=False)
+
+
+def with_fingerprints(table: Table, rows: pd.DataFrame, values: pd.DataFrame | None = None
+                      ) -> pd.DataFrame:
+    """``rows`` with the two halves of each record's fingerprint as uint64 columns, hashed
+    from ``values``: ``content_values(table, rows)``, computed here unless the caller has
+    them already (the extract does, from its duplicate search).
 
     Neither ``rows`` nor its content columns are copied: a frame of millions of records
     took a second to copy, as long as its hashing. The halves are added to a shallow copy
     of ``rows`` rather than concatenated to it: ``concat``, even without copying, merged
     the frame's blocks of one dtype into one, a copy after all (IOW's night-2 extract at
     25,000 patients per centre: 27.2 s before, 23.1 s after, three runs each)."""
-    columns = content_columns(table)
-    values = pd.concat([_factorized_once(rows[c]) for c in columns if c in rows.columns],
-                       axis=1, copy=False)
+    values = content_values(table, rows) if values is None else values
     schema = ";".join(f"{c}:{rows[c].dtype if c in rows.columns else '(absent)'}"
-                      for c in columns)
+                      for c in content_columns(table))
     halves = {}
     for name, key in HASH_KEYS.items():
         salt = np.uint64(int.from_bytes(

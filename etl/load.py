@@ -21,7 +21,7 @@ from etl.errors import DeliveryRejected
 from etl.extract import Source, read_source
 from etl.extract.sdtm import add_supplemental
 from etl.extract.shape import attach, select_rows, skip_and_unpivot, unit_columns
-from etl.fingerprint import with_fingerprints
+from etl.fingerprint import content_values, with_fingerprints
 from etl.inbox import Delivery
 from etl.mapping import Extract, LoadedMapping, SiteMapping, content_columns
 from etl.reference import cross_checks
@@ -149,13 +149,14 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
     issue_frames += _unclaimed_rows(cache, claimed, reports)
 
     tables: dict[str, pd.DataFrame] = {}
+    values: dict[str, pd.DataFrame] = {}
     for table_name, frames in per_table.items():
         together = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        rows, duplicates = _separate_duplicates(table_name, together)
-        tables[table_name] = rows
+        tables[table_name], values[table_name], duplicates = _separate_duplicates(
+            table_name, together)
         issue_frames.append(duplicates)
     issue_frames += cross_check(tables)
-    tables = {name: with_fingerprints(metadata.tables[f"raw.{name}"], rows)
+    tables = {name: with_fingerprints(metadata.tables[f"raw.{name}"], rows, values[name])
               for name, rows in tables.items()}
     issues = pd.concat([f[ISSUE_FRAME_COLUMNS] for f in issue_frames if not f.empty]
                        or [pd.DataFrame(columns=ISSUE_FRAME_COLUMNS)], ignore_index=True)
@@ -213,20 +214,25 @@ def _unclaimed_rows(cache: SourceCache, claimed: dict[str, list[pd.Series]],
     return frames
 
 
-def _separate_duplicates(table_name: str, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _separate_duplicates(table_name: str, rows: pd.DataFrame
+                         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Exact duplicate records count once; records sharing a key but not content are
-    ambiguous, so all of them are quarantined.
+    ambiguous, so all of them are quarantined. Returns the records kept, their content
+    values (``etl.fingerprint.content_values``) and the issues.
 
     The key is part of the content, so only records sharing a key can be copies: content
     is compared among those alone, and a table whose keys are all distinct (the usual
-    case) is returned as it came."""
+    case) is returned as it came. Keys and content are compared on the values the
+    fingerprint hashes, texts factorized once for both (comparing the frame's own
+    columns factorized its millions of texts again: 2.0 of IOW's 23 s at 25,000)."""
     table = metadata.tables[f"raw.{table_name}"]
     key = table.info["natural_key"]
-    sharing = rows[rows.duplicated(subset=key, keep=False)]
-    content = [c for c in content_columns(table) if c in rows.columns]
-    exact = sharing.duplicated(subset=content, keep="first")
+    values = content_values(table, rows)
+    shares_key = values.duplicated(subset=key, keep=False)
+    sharing, sharing_values = rows[shares_key], values[shares_key]
+    exact = sharing_values.duplicated(keep="first")
     distinct = sharing[~exact]
-    conflicting = distinct.duplicated(subset=key, keep=False)
+    conflicting = sharing_values[~exact].duplicated(subset=key, keep=False)
     issues = pd.concat([
         _row_issues(sharing[exact], table_name, "duplicate_record",
                     "an exact copy of an earlier row (counted once)"),
@@ -234,9 +240,10 @@ def _separate_duplicates(table_name: str, rows: pd.DataFrame) -> tuple[pd.DataFr
                     f"same {', '.join(key)} as another row with different values"),
     ], ignore_index=True)
     if sharing.empty:
-        return rows, issues
+        return rows, values, issues
     dropped = sharing.index[exact].union(distinct.index[conflicting])
-    return rows.drop(index=dropped).reset_index(drop=True), issues
+    return (rows.drop(index=dropped).reset_index(drop=True),
+            values.drop(index=dropped).reset_index(drop=True), issues)
 
 
 def _row_issues(rows: pd.DataFrame, table_name: str, reason: str, message: str,

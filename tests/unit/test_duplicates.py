@@ -6,7 +6,11 @@ from datetime import date
 import pandas as pd
 
 from etl.canonical import SOURCE_ROW, UNIT_ID
+from etl.fingerprint import with_fingerprints
 from etl.load import EXTRACT_NO, _separate_duplicates
+from models.base import metadata
+
+LABS = metadata.tables["raw.lab_result"]
 
 
 def labs(*records: tuple[str, date, str, str]) -> pd.DataFrame:
@@ -35,7 +39,7 @@ def test_copies_count_once_and_two_versions_of_a_key_are_both_quarantined():
         ("P1", DAY2, "cga", "95"),   # 6: a copy of 3 (still conflicting with 4)
     )
 
-    kept, issues = _separate_duplicates("lab_result", rows)
+    kept, values, issues = _separate_duplicates("lab_result", rows)
 
     assert kept[SOURCE_ROW].tolist() == [1, 5]
     assert kept.index.tolist() == [0, 1]
@@ -44,13 +48,19 @@ def test_copies_count_once_and_two_versions_of_a_key_are_both_quarantined():
         (2, "duplicate_record"), (6, "duplicate_record"),
         (3, "conflicting_record"), (4, "conflicting_record")]
     assert set(issues["target_table"]) == {"lab_result"}
+    # the content values handed on are the kept records', in their order
+    assert values["value"].tolist() == ["120", "7.4"] and values.index.tolist() == [0, 1]
+    pd.testing.assert_frame_equal(with_fingerprints(LABS, kept, values),
+                                  with_fingerprints(LABS, kept))
 
 
 def test_a_table_whose_keys_are_all_distinct_comes_back_whole_with_no_issues():
     rows = labs(("P1", DAY1, "cga", "120"), ("P1", DAY2, "cga", "120"),
                 ("P2", DAY1, "cga", "120"))
 
-    kept, issues = _separate_duplicates("lab_result", rows)
+    kept, values, issues = _separate_duplicates("lab_result", rows)
 
     assert kept[SOURCE_ROW].tolist() == [1, 2, 3]
     assert issues.empty
+    pd.testing.assert_frame_equal(with_fingerprints(LABS, kept, values),
+                                  with_fingerprints(LABS, kept))
