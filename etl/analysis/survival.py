@@ -6,7 +6,7 @@ per-fit pandas overhead. It is the same estimator as lifelines' ``KaplanMeierFit
 (tests check both against each other and against R): the product-limit estimate,
 Greenwood's variance and the bands on the log(−log) scale ("exponential Greenwood"),
 the same as R survival's ``conf.type = "log-log"``. The log-rank test is computed here
-too (``log_rank``); Cox uses lifelines.
+too (``log_rank``); Cox uses lifelines' fitter, its Efron sums in numpy (``etl.analysis.cox``).
 
 The median and its confidence limits follow spec §8 rather than lifelines'
 ``median_survival_time_``: the first time S(t) ≤ 0.5 (within the spec's tolerance,
@@ -130,17 +130,18 @@ def log_rank(durations: pd.Series, events: pd.Series, groups: pd.Series) -> LogR
 
 def cox_hazard_ratios(frame: pd.DataFrame, duration: str, event: str,
                       covariates: list[str]) -> pd.DataFrame:
-    """Cox proportional hazards (Efron ties, lifelines' only method) on complete cases.
+    """Cox proportional hazards (Efron ties, lifelines' only method) on complete cases:
+    lifelines' fitter with its sums in numpy (``etl.analysis.cox``).
 
     Returns one row per covariate: hazard_ratio, ci_lower, ci_upper, p_value (Wald).
     """
-    from lifelines import CoxPHFitter
+    from etl.analysis.cox import EfronCoxFitter  # imports lifelines: only when fitting
 
     data = frame[[duration, event, *covariates]].dropna().astype(float)
     with warnings.catch_warnings():  # a failed fit raises; numerical notes are noise here
         warnings.simplefilter("ignore")
-        fitter = CoxPHFitter().fit(data, duration_col=duration, event_col=event,
-                                   fit_options={"precision": 1e-12})
+        fitter = EfronCoxFitter().fit(data, duration_col=duration, event_col=event,
+                                      fit_options={"precision": 1e-12})
     summary = fitter.summary
     return pd.DataFrame({
         "covariate": summary.index.to_list(),

@@ -121,6 +121,54 @@ def test_cox_hazard_ratio_matches_r_coxph_efron():
     assert row["p_value"] == pytest.approx(0.0737148606390457, abs=1e-6)
 
 
+def tied_cohort(seed: int, n: int, covariates: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Random covariates, follow-up in few distinct days (many ties, deaths and censored
+    rows at one time), sorted as lifelines sorts (by time, deaths last), and case weights."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(n, covariates)),
+                         columns=[f"x{c}" for c in range(covariates)])
+    frame["days"] = rng.integers(1, 25, size=n).astype(float)
+    frame["event"] = rng.random(n) < 0.6
+    frame = frame.sort_values(["days", "event"], kind="stable", ignore_index=True)
+    return frame, rng.uniform(0.2, 3.0, size=n)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_efron_sums_in_numpy_are_lifelines_sums(seed):
+    """Hessian, gradient and log partial likelihood at a random point equal those of
+    both of lifelines' Efron loops, with and without case weights."""
+    from lifelines.fitters.coxph_fitter import SemiParametricPHFitter
+
+    from etl.analysis.cox import efron_values
+
+    frame, case_weights = tied_cohort(seed, n=300, covariates=3)
+    X, T, E = frame[["x0", "x1", "x2"]], frame["days"], frame["event"]
+    beta = np.random.default_rng(seed + 100).normal(scale=0.5, size=3)
+    lifelines = SemiParametricPHFitter()
+    for weights in (pd.Series(np.ones(len(frame))), pd.Series(case_weights)):
+        ours = efron_values(X, T, E, weights, None, beta)
+        for theirs in (lifelines._get_efron_values_batch(X, T, E, weights, None, beta),
+                       lifelines._get_efron_values_single(X, T, E, weights, None, beta)):
+            for mine, expected in zip(ours, theirs, strict=True):
+                assert np.asarray(mine) == pytest.approx(np.asarray(expected), rel=1e-12)
+
+
+def test_cox_hazard_ratios_equal_lifelines_coxphfitter_on_tied_data():
+    from lifelines import CoxPHFitter
+
+    frame, _ = tied_cohort(7, n=400, covariates=3)
+    frame["event"] = frame["event"].astype(int)
+    ours = cox_hazard_ratios(frame, "days", "event", ["x0", "x1", "x2"])
+    theirs = CoxPHFitter().fit(frame, duration_col="days", event_col="event",
+                               fit_options={"precision": 1e-12}).summary
+    assert ours["covariate"].to_list() == ["x0", "x1", "x2"]
+    for ours_column, theirs_column in [("hazard_ratio", "exp(coef)"),
+                                       ("ci_lower", "exp(coef) lower 95%"),
+                                       ("ci_upper", "exp(coef) upper 95%"), ("p_value", "p")]:
+        assert ours[ours_column].to_numpy() == pytest.approx(
+            theirs[theirs_column].to_numpy(), rel=1e-9)
+
+
 def test_median_follow_up_by_reverse_kaplan_meier_matches_r():
     assert median_follow_up(AML["days"], AML["event"], TOLERANCE) == Median(161, 28, None)
 
