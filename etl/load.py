@@ -223,8 +223,9 @@ def _separate_duplicates(table_name: str, rows: pd.DataFrame
     The key is part of the content, so only records sharing a key can be copies: content
     is compared among those alone, and a table whose keys are all distinct (the usual
     case) is returned as it came. Keys and content are compared on the values the
-    fingerprint hashes, texts factorized once for both (comparing the frame's own
-    columns factorized its millions of texts again: 2.0 of IOW's 23 s at 25,000)."""
+    fingerprint hashes, texts factorized once for both (IOW's extract at 25,000 patients
+    per centre: the search and the fingerprints took 4.7 s on the frame's own columns,
+    3.9 s so)."""
     table = metadata.tables[f"raw.{table_name}"]
     key = table.info["natural_key"]
     values = content_values(table, rows)
