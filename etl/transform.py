@@ -74,8 +74,10 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
-def _dbt_command(settings: Settings, arguments: list[str]) -> tuple[list[str], dict]:
-    """The dbt command line and environment for the project, profile and build paths."""
+def _dbt_command(settings: Settings, arguments: list[str], digest: str
+                 ) -> tuple[list[str], dict]:
+    """The dbt command line and environment for the project, profile and build paths;
+    ``digest`` (``project_digest``) goes to dbt as the var ``project_digest``."""
     project = str(settings.dbt_project_dir)
     environment = {
         **os.environ,
@@ -87,7 +89,7 @@ def _dbt_command(settings: Settings, arguments: list[str]) -> tuple[list[str], d
         dbt_executable(), *arguments,
         # every invocation with the same vars: dbt parses the project again whenever they
         # differ from the last invocation's (~4 s at each build and docs run)
-        "--vars", json.dumps({"project_digest": project_digest(settings)}),
+        "--vars", json.dumps({"project_digest": digest}),
         "--project-dir", project, "--profiles-dir", project,
         "--target-path", str(settings.build_dir / "dbt_target"),
         "--log-path", str(settings.build_dir / "dbt_logs"), "--no-use-colors",
@@ -95,11 +97,11 @@ def _dbt_command(settings: Settings, arguments: list[str]) -> tuple[list[str], d
     return command, environment
 
 
-def run_dbt(settings: Settings, arguments: list[str]) -> BuildResult:
+def run_dbt(settings: Settings, arguments: list[str], digest: str) -> BuildResult:
     """Invoke dbt with the project, profile and build paths of this installation."""
     results_file = settings.build_dir / "dbt_target" / "run_results.json"
     results_file.unlink(missing_ok=True)
-    command, environment = _dbt_command(settings, arguments)
+    command, environment = _dbt_command(settings, arguments, digest)
     with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True) as process:
         for line in process.stdout:
@@ -168,26 +170,41 @@ def rebuilt_whole_because(settings: Settings, digest: str) -> str | None:
 
 def build(settings: Settings) -> BuildResult:
     """``dbt build``: seeds, staging, intermediate and marts, each followed by its tests;
-    marts rebuilt per patient only for the changed patients when that is exact."""
+    marts rebuilt per patient only for the changed patients when that is exact. The
+    digest is computed once: the one judged here is the one the kept marts store."""
     arguments = ["build"]
-    reason = rebuilt_whole_because(settings, project_digest(settings))
+    digest = project_digest(settings)
+    reason = rebuilt_whole_because(settings, digest)
     if reason is None:
         print("  marts kept between nights: derived again for the patients whose records "
               "changed", file=sys.stderr, flush=True)
     else:
         print(f"  every mart built whole ({reason})", file=sys.stderr, flush=True)
         arguments.append("--full-refresh")
-    return run_dbt(settings, arguments)
+    return run_dbt(settings, arguments, digest)
 
 
 def generate_docs(settings: Settings) -> Path:
     """The data dictionary: ``dbt docs generate --static`` writes one self-contained HTML
-    page (models, columns with their descriptions, lineage, tests) from the built file."""
-    command, environment = _dbt_command(  # the build just compiled everything
-        settings, ["docs", "generate", "--static", "--no-compile"])
-    completed = subprocess.run(command, env=environment, capture_output=True, text=True)
+    page (models, columns with their descriptions, lineage, tests) from the built file.
+
+    The page describes the project, not the data (dbt-duckdb's catalog has no row counts
+    or other statistics): it is made again only when the project's digest differs from
+    the one it was made under, so a night whose code did not change reuses the last page
+    (3–4 s at 25,000 patients per centre). What it then shows from the night before:
+    its generation time and the SQL last compiled for each model (a kept mart's per
+    patient filter or its whole build)."""
+    digest = project_digest(settings)
     page = settings.build_dir / "dbt_target" / "static_index.html"
+    made_under = page.with_suffix(".digest")
+    if page.exists() and made_under.exists() and made_under.read_text() == digest:
+        return page
+    made_under.unlink(missing_ok=True)
+    command, environment = _dbt_command(  # the build just compiled everything
+        settings, ["docs", "generate", "--static", "--no-compile"], digest)
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True)
     if completed.returncode != 0 or not page.exists():
         raise PrrtError(f"dbt docs generate failed (exit {completed.returncode}): "
                         f"{completed.stdout[-2000:]}")
+    made_under.write_text(digest)
     return page
