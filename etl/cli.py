@@ -386,9 +386,9 @@ def bench(
     subset, scaled per row. Writes bench/results/<date>.json and .md (after each size).
     Never part of `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-12-06-f0bda46.md): the
-    default sizes took 28 minutes (26 the round before) and 12.8 GB at peak; --sizes
-    2500 alone takes 3 to 4 minutes and 2.4 GB.
+    Cost on 2 cores at the last full run (bench/results/2026-12-06-eea311a.md): the
+    default sizes took 25 minutes (28 the round before) and 11.9 GB at peak; --sizes
+    2500 alone takes 3 to 4 minutes and 2.5 GB.
     """
     from etl.bench.runner import run
 
