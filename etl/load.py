@@ -155,8 +155,10 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
         tables[table_name], values[table_name], duplicates = _separate_duplicates(
             table_name, together)
         issue_frames.append(duplicates)
-    issue_frames += cross_check(tables)
-    tables = {name: with_fingerprints(metadata.tables[f"raw.{name}"], rows, values[name])
+    searched = dict(tables)
+    issue_frames += cross_check(tables)  # replaces the tables it quarantines rows of
+    tables = {name: with_fingerprints(metadata.tables[f"raw.{name}"], rows,
+                                      values[name] if rows is searched[name] else None)
               for name, rows in tables.items()}
     issues = pd.concat([f[ISSUE_FRAME_COLUMNS] for f in issue_frames if not f.empty]
                        or [pd.DataFrame(columns=ISSUE_FRAME_COLUMNS)], ignore_index=True)
