@@ -149,17 +149,15 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
     issue_frames += _unclaimed_rows(cache, claimed, reports)
 
     tables: dict[str, pd.DataFrame] = {}
-    values: dict[str, pd.DataFrame] = {}
     for table_name, frames in per_table.items():
         together = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        tables[table_name], values[table_name], duplicates = _separate_duplicates(
-            table_name, together)
+        rows, values, duplicates = _separate_duplicates(table_name, together)
+        # fingerprinted while the values match the rows; the cross-check's quarantine
+        # then drops a row's fingerprint with it
+        tables[table_name] = with_fingerprints(metadata.tables[f"raw.{table_name}"], rows,
+                                               values)
         issue_frames.append(duplicates)
-    searched = dict(tables)
-    issue_frames += cross_check(tables)  # replaces the tables it quarantines rows of
-    tables = {name: with_fingerprints(metadata.tables[f"raw.{name}"], rows,
-                                      values[name] if rows is searched[name] else None)
-              for name, rows in tables.items()}
+    issue_frames += cross_check(tables)
     issues = pd.concat([f[ISSUE_FRAME_COLUMNS] for f in issue_frames if not f.empty]
                        or [pd.DataFrame(columns=ISSUE_FRAME_COLUMNS)], ignore_index=True)
     _account(reports, tables, issues)
