@@ -1,6 +1,8 @@
 """The whole night as a user runs it: `prrt` in a subprocess, synthetic deliveries."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -340,10 +342,14 @@ def test_a_load_left_unpublished_is_published_by_the_next_night(settings):
         (patients_on_night(2, 40, 3),)]
 
 
-# Published marts derived again only for the patients whose records changed
-# (dbt_project/macros/changed_patients.sql).
-PER_PATIENT = ["fct_qlq_c30_scores", "fct_qol_score_deltas", "fct_tumour_response",
-               "fct_best_response"]
+def built_per_patient(settings) -> list[str]:
+    """Every model derived again only for the patients whose records changed
+    (dbt_project/macros/changed_patients.sql: materialized incremental), as schema.name,
+    from the manifest of the last build: a model made per patient later is checked too."""
+    manifest = json.loads((settings.build_dir / "dbt_target" / "manifest.json").read_text())
+    return sorted(f"{node['schema']}.{node['name']}" for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model"
+                  and node["config"]["materialized"] == "incremental")
 
 
 def test_a_later_night_derives_again_only_what_changed_as_a_whole_build_would(
@@ -363,9 +369,15 @@ def test_a_later_night_derives_again_only_what_changed_as_a_whole_build_would(
     night = prrt(settings, "nightly", "--inbox", str(inboxes[2]))
     assert night.returncode == 0, night.stderr
     assert "derived again for the patients whose records changed" in night.stderr
-    kept = {table: release_rows(settings, f"SELECT count(*) FROM marts.{table}")[0][0]
-            for table in PER_PATIENT}
-    assert min(kept.values()) > 0
+    per_patient = built_per_patient(settings)
+    assert {"marts.fct_qlq_c30_scores", "marts.fct_qol_score_deltas",
+            "marts.fct_tumour_response", "marts.fct_best_response",
+            "intermediate.int_response_exam_sums"} <= set(per_patient)
+    night_two = tmp_path / "night_two.duckdb"  # as built per patient, for the comparison
+    shutil.copyfile(settings.warehouse_path, night_two)
+    with duckdb.connect(str(night_two), read_only=True) as built:
+        for relation in per_patient:
+            assert built.execute(f"SELECT count(*) FROM {relation}").fetchone()[0] > 0
     scores = assert_qlq_scores_match(settings, tables)  # no rows of the withdrawn patient
     assert_deltas_match(settings, tables, scores)
     assert_tumour_outcomes_match(
@@ -378,14 +390,22 @@ def test_a_later_night_derives_again_only_what_changed_as_a_whole_build_would(
     assert whole.returncode == 0, whole.stderr
     assert "every mart built whole (no marts were built per patient before)" in whole.stderr
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
-        warehouse.execute(f"ATTACH '{settings.current_link / 'warehouse.duckdb'}' AS night "
-                          "(READ_ONLY)")
-        for table in PER_PATIENT:
-            differing = warehouse.execute(
-                f"SELECT count(*) FROM ((SELECT * FROM marts.{table} EXCEPT ALL "
-                f"SELECT * FROM night.marts.{table}) UNION ALL (SELECT * FROM "
-                f"night.marts.{table} EXCEPT ALL SELECT * FROM marts.{table}))").fetchone()
-            assert differing == (0,), table
+        warehouse.execute(f"ATTACH '{night_two}' AS night (READ_ONLY)")
+        warehouse.execute(f"ATTACH '{settings.current_link / 'warehouse.duckdb'}' AS "
+                          "published (READ_ONLY)")
+        for relation in per_patient:
+            assert rows_differing(warehouse, relation, "night") == 0, relation
+            if relation.startswith("marts."):  # and night 2 published what it built
+                assert rows_differing(warehouse, relation, "published") == 0, relation
+
+
+def rows_differing(warehouse: duckdb.DuckDBPyConnection, relation: str, other: str) -> int:
+    """Rows of ``relation`` missing from the same relation in the attached database
+    ``other``, and the reverse (as multisets: a row made twice counts twice)."""
+    return warehouse.execute(
+        f"SELECT count(*) FROM ((SELECT * FROM {relation} EXCEPT ALL SELECT * FROM "
+        f"{other}.{relation}) UNION ALL (SELECT * FROM {other}.{relation} EXCEPT ALL "
+        f"SELECT * FROM {relation}))").fetchone()[0]
 
 
 def test_rejected_delivery_publishes_nothing_and_exits_1(settings, rot_inbox):
