@@ -1,14 +1,14 @@
 """Extract the next deliveries while the current one is gated and written.
 
-A night loads its deliveries one after the other, and each has two halves of about the
-same cost: the extract (read and map the files; no database) and gate 1 plus the raw
-write (Great Expectations, DuckDB). Both halves are mostly Python holding the GIL, so a
-thread does not help; a worker process running the next delivery's extract while the
-main process gates and writes the current one keeps both cores of a small server busy.
-The extracted frames come back pickled, their dates, texts and flags as categoricals
-(``extract_for_handover``); that copy costs far less than the extract it overlaps. The
-worker stops as soon as the last extract is handed over, so the memory it kept does not
-stay with an idle process while the last deliveries are gated and written.
+A night loads its deliveries one after the other, and each has two halves: the extract
+(read and map the files; no database) and gate 1 plus the raw write (Great Expectations,
+DuckDB). Both halves are mostly Python holding the GIL, so threads do not help; worker
+processes extract the next deliveries while the main process gates and writes the
+current one. The extracted frames come back pickled, their dates, texts and flags as
+categoricals (``extract_for_handover``); that copy costs far less than the extract it
+overlaps. The workers stop as soon as the last extract is handed over, so the memory
+they kept does not stay with idle processes while the last deliveries are gated and
+written.
 
 Only the extract runs ahead, at most two deliveries, so at most three deliveries' frames
 are in memory. One ahead was not enough: deliveries differ in size and in the cost of
@@ -17,19 +17,25 @@ process is slower, then makes it wait later (at 25,000 patients per centre, the 
 process waited 119 s a night although the worker's extracts took 202 s in all and its
 own gates and writes 233 s).
 
-At the start of a night the main process has nothing to gate until the first extract is
-in, so it extracts the first delivery itself (``EXTRACTED_HERE``), once the worker has the
-second and the third. Before, at 25,000 patients per centre, it waited 32 s for the first
-extract and then 42 s for the second, which the worker only began when the first was
-done. Then (2026-12-04) it extracted the second while the worker extracted the first;
-but a spawned worker starts a few seconds late (it imports pandas and the mappings), so
-on night 2 the main process, done with its own, still waited 7 s for the first.
+Two workers (``WORKERS``), which extract the two deliveries ahead side by side; the main
+process extracts nothing. On every night after the first, most records are resent
+unchanged: gate 1 and the raw write touch only the new and changed ones, while the
+extracts still read and map every row, so the extracts are most of the loads' work.
+With one worker (and the main process extracting the first delivery beside it), the
+main process waited for that worker 56 s of a night 2 at 25,000 patients per centre,
+whose loads took 204 / 197 s (2026-12-07, two runs); with two workers they took 182 /
+172 s: each extract is slower, sharing the two cores, but neither core sits idle. On a
+first night the gates and writes are the longer half: the main process now waits for
+the first extract (57 s against the 39 s it took to extract it itself), and the second
+worker competes with its gates and writes, so night 1's loads took 432 s against 397 s
+(one run each; 426 s with two workers and the main process still extracting the first).
+A registry loads its first night once and a night 2 every night after, so two workers.
 
 Everything that touches the warehouse stays in the main process, in delivery order:
 whether a delivery was already loaded is asked again before its extract is used, so a
 delivery identical to one loaded just before it is skipped as it would be without the
-worker. A night with a single delivery extracts it in the main process: there is nothing
-to overlap, and starting a worker costs a few seconds.
+workers. A night with a single delivery extracts it in the main process: there is
+nothing to overlap, and starting a worker costs a few seconds.
 """
 
 import multiprocessing
@@ -54,7 +60,7 @@ from etl.stages import TIMINGS_VARIABLE, cpu_seconds, record
 
 PARENT_CHECK_S = 0.5
 AHEAD = 2  # deliveries extracted ahead of the one being gated and written
-EXTRACTED_HERE = 0  # the first delivery: extracted by the main process, beside the worker
+WORKERS = 2  # processes extracting them, side by side
 
 
 @dataclass
@@ -76,7 +82,7 @@ class Ahead:
 
     delivery: Delivery
     future: Future | None
-    then: Callable[[], None] | None = None  # once the result is in (stop the worker)
+    then: Callable[[], None] | None = None  # once the result is in (stop the workers)
 
     def result(self) -> Extracted:
         assert self.future is not None, "a skipped delivery has no extract"
@@ -171,11 +177,9 @@ def _unpack(frame: pd.DataFrame, columns: list[str]) -> None:
             else by_code(distinct.to_numpy(dtype=object), packed.codes))
 
 
-def _here(function: Callable[..., Extraction], *arguments: object,
-          done: Future | None = None) -> Future:
-    """``function(*arguments)`` run in this process, its outcome set on ``done`` (a new
-    future when none is given)."""
-    done = done if done is not None else Future()
+def _here(function: Callable[..., Extraction], *arguments: object) -> Future:
+    """``function(*arguments)`` run in this process, its outcome as a done future."""
+    done: Future = Future()
     try:
         done.set_result(function(*arguments))
     except Exception as error:  # handed to whoever asks for the result, as from a worker
@@ -199,10 +203,9 @@ def _end_with(parent: int) -> None:
 
 def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool],
                    settings: Settings, mappings: dict[str, LoadedMapping],
-                   key: bytes, say: Callable[[str], None] = lambda _: None
-                   ) -> Iterator[Ahead]:
+                   key: bytes) -> Iterator[Ahead]:
     """Yield each delivery in order with its extract, the next ones (``AHEAD``) already
-    running or done.
+    running or done in the workers.
 
     ``wanted`` (asked in the main process, before an extract starts) says whether a
     delivery needs loading; an unwanted delivery is yielded with no extract."""
@@ -211,38 +214,25 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
             yield Ahead(delivery, _here(extract, settings, mappings[delivery.site], key,
                                         delivery) if wanted(delivery) else None)
         return
-    worker = ProcessPoolExecutor(max_workers=1, initializer=_worker_started,
-                                 initargs=(os.getpid(),),
-                                 mp_context=multiprocessing.get_context("spawn"))
+    workers = ProcessPoolExecutor(max_workers=min(WORKERS, len(deliveries)),
+                                  initializer=_worker_started, initargs=(os.getpid(),),
+                                  mp_context=multiprocessing.get_context("spawn"))
 
-    here: list[Ahead] = []  # started, to be extracted by this process
-
-    def start(delivery: Delivery, number: int) -> Ahead:
+    def start(delivery: Delivery) -> Ahead:
         last = delivery is deliveries[-1]
-        ahead = Ahead(delivery, None, then=worker.shutdown if last else None)
-        if not wanted(delivery):
-            return ahead
-        if number == EXTRACTED_HERE:
-            ahead.future = Future()
-            here.append(ahead)
-        else:
-            ahead.future = worker.submit(extract_for_handover, settings,
-                                         mappings[delivery.site], key, delivery)
+        ahead = Ahead(delivery, None, then=workers.shutdown if last else None)
+        if wanted(delivery):
+            ahead.future = workers.submit(extract_for_handover, settings,
+                                          mappings[delivery.site], key, delivery)
         return ahead
 
     upcoming: deque[Ahead] = deque()
     try:
         for position in range(len(deliveries)):
             while len(upcoming) <= AHEAD and position + len(upcoming) < len(deliveries):
-                upcoming.append(start(deliveries[position + len(upcoming)],
-                                      position + len(upcoming)))
-            while here:  # once the worker has its next extracts: it never waits for this one
-                mine = here.pop()
-                say(f"  extracting {mine.delivery.name} (beside the worker) ...")
-                _here(extract, settings, mappings[mine.delivery.site], key, mine.delivery,
-                      done=mine.future)
-            yield upcoming.popleft()  # the ones behind it keep the worker busy meanwhile
+                upcoming.append(start(deliveries[position + len(upcoming)]))
+            yield upcoming.popleft()  # the ones behind it keep the workers busy meanwhile
     finally:  # a night that stops early does not wait for extracts it will not use
-        worker.shutdown(wait=True, cancel_futures=True)
+        workers.shutdown(wait=True, cancel_futures=True)
         for ahead in upcoming:
             ahead.discard()

@@ -77,7 +77,7 @@ class Loader:
         with db.checkpoints_deferred(self.connection):
             reports = [self._load_one(mappings[ahead.delivery.site], ahead) for ahead in
                        extracts_ahead(deliveries, self._wanted, self.settings, mappings,
-                                      self.key, say)]
+                                      self.key)]
         with stage("raw_write"):
             db.checkpoint(self.connection)
         if self._gate is not None:

@@ -1,7 +1,6 @@
 """Extracts run ahead of the delivery being loaded, a bounded number of them; a worker
 lost mid-extract stops the night with an error that names the delivery."""
 
-import os
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -10,7 +9,7 @@ import pytest
 
 from etl import extract_ahead
 from etl.errors import ExtractWorkerLost
-from etl.extract_ahead import AHEAD, EXTRACTED_HERE, Ahead, Extraction, extracts_ahead
+from etl.extract_ahead import AHEAD, WORKERS, Ahead, Extraction, extracts_ahead
 from etl.inbox import Delivery
 
 
@@ -44,32 +43,53 @@ def test_at_most_two_deliveries_are_started_ahead_of_the_one_handed_over():
     assert asked == [d.name for d in deliveries]  # each asked once, in order
 
 
-def test_the_first_delivery_is_extracted_here_once_the_worker_has_the_next_two(monkeypatch):
+class RecordingPool:
+    """Stands in for the worker processes: records how many it was asked for and which
+    deliveries it was given, and hands each extract back done at once."""
+
+    def __init__(self, max_workers: int, **options: object) -> None:
+        self.max_workers, self.submitted, self.stopped = max_workers, [], False
+        POOLS.append(self)
+
+    def submit(self, function, settings, loaded, key, delivery: Delivery) -> Future:
+        self.submitted.append(delivery.name)
+        done: Future = Future()
+        done.set_result(Extraction(extracted=f"frames of {delivery.name}", wall_s=0.0,
+                                   cpu_s=0.0))
+        return done
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        self.stopped = True
+
+
+POOLS: list[RecordingPool] = []
+
+
+def test_two_workers_extract_every_delivery_of_a_night_the_main_process_none(monkeypatch):
     deliveries = [Delivery(site="ROT", path=Path(f"inbox/ROT_2026060{day}"), export_date=None,
                            content_sha256=f"{day}" * 64, file_sha256={}) for day in range(1, 5)]
-    extracted_by: dict[str, int] = {}
-    asked: list[str] = []
 
-    def fake_extract(settings, loaded, key, delivery: Delivery) -> Extraction:
-        extracted_by[delivery.name] = os.getpid()
-        return Extraction(extracted=f"frames of {delivery.name}", wall_s=0.0, cpu_s=0.0)
+    def not_here(*arguments):
+        raise AssertionError("the main process extracted a delivery of a night of four")
 
-    def wanted(delivery: Delivery) -> bool:  # only the first: the worker gets nothing
-        asked.append(delivery.name)
-        return delivery is deliveries[EXTRACTED_HERE]
-
-    monkeypatch.setattr(extract_ahead, "extract", fake_extract)
-    said: list[str] = []
-    handed = extracts_ahead(deliveries, wanted, settings=None, mappings={"ROT": None},
-                            key=b"", say=said.append)
+    POOLS.clear()
+    monkeypatch.setattr(extract_ahead, "ProcessPoolExecutor", RecordingPool)
+    monkeypatch.setattr(extract_ahead, "extract", not_here)
+    handed = extracts_ahead(deliveries, lambda delivery: True, settings=None,
+                            mappings={"ROT": None}, key=b"")
     first = next(handed)
-    assert EXTRACTED_HERE == 0 and first.delivery is deliveries[0]
-    # the second and third were asked for (handed to the worker) before the first began
-    assert asked == ["ROT_20260601", "ROT_20260602", "ROT_20260603"]
-    assert extracted_by == {"ROT_20260601": os.getpid()}
-    assert said == ["  extracting ROT_20260601 (beside the worker) ..."]
-    assert first.future.done() and first.result() == "frames of ROT_20260601"
-    assert [a.future for a in handed] == [None, None, None]
+    [pool] = POOLS
+    assert WORKERS == 2 and pool.max_workers == 2
+    # the first and the two behind it, all given to the workers before the first is used
+    assert pool.submitted == ["ROT_20260601", "ROT_20260602", "ROT_20260603"]
+    assert first.result() == "frames of ROT_20260601"
+    second, third, last = next(handed), next(handed), next(handed)
+    assert pool.submitted == [d.name for d in deliveries]
+    assert [a.result() for a in (second, third)] == ["frames of ROT_20260602",
+                                                     "frames of ROT_20260603"]
+    assert not pool.stopped
+    assert last.result() == "frames of ROT_20260604"
+    assert pool.stopped  # as soon as the last extract is handed over, not at the night's end
 
 
 def test_dates_texts_and_flags_travel_as_categoricals_and_come_back_the_same():
