@@ -1,7 +1,7 @@
 """Run a command as its own process and measure it: wall time, CPU time (user + system,
 its children included) and peak resident memory.
 
-A night runs its extracts in a worker process beside the main one, so the memory that
+A night runs its extracts in worker processes beside the main one, so the memory that
 counts is what the whole process tree holds at once. ``wait4`` only reports the largest
 single process; the tree's resident memory is therefore also sampled (from ``/proc``,
 every ``SAMPLE_S``) and the peak is the larger of the two. Pages the processes share
