@@ -53,43 +53,69 @@ baselines as (
         order by sample_date desc, value desc) = 1
 ),
 
-candidates as (
-    select
-        in_periods.*,
-        patients.sex,
-        sex_specific.by_sex,
-        rules.term,
-        rules.grade,
-        case rules.reference
-            when 'lower_limit' then limits.lower_limit * rules.factor
-            when 'upper_limit' then limits.upper_limit * rules.factor
-            when 'baseline' then baselines.baseline_value * rules.factor
-            else rules.factor
-        end as threshold,
-        rules.direction
+-- sex and baseline joined to each value once, before each value meets its several rules
+graded_values as (
+    select in_periods.*, patients.sex, sex_specific.by_sex, baselines.baseline_value
     from in_periods
-    inner join rules on rules.analyte = in_periods.analyte
     inner join sex_specific on sex_specific.analyte = in_periods.analyte
     left join {{ ref('stg_raw__patients') }} as patients
         on patients.site = in_periods.site
         and patients.patient_pseudonym = in_periods.patient_pseudonym
-    left join limits
-        on limits.analyte = in_periods.analyte
-        and (limits.sex is null or limits.sex = patients.sex)
     left join baselines
         on baselines.site = in_periods.site
         and baselines.patient_pseudonym = in_periods.patient_pseudonym
         and baselines.episode_no = in_periods.episode_no
         and baselines.analyte = in_periods.analyte
+),
+
+-- a value's grade depends on its analyte, the value, the patient's sex and the episode's
+-- baseline alone: each distinct combination is graded once (far fewer than the values)
+combinations as (
+    select distinct analyte, value, sex, by_sex, baseline_value from graded_values
+),
+
+candidates as (
+    select
+        combinations.*,
+        rules.term,
+        rules.grade,
+        case rules.reference
+            when 'lower_limit' then limits.lower_limit * rules.factor
+            when 'upper_limit' then limits.upper_limit * rules.factor
+            when 'baseline' then combinations.baseline_value * rules.factor
+            else rules.factor
+        end as threshold,
+        rules.direction
+    from combinations
+    inner join rules on rules.analyte = combinations.analyte
+    left join limits
+        on limits.analyte = combinations.analyte
+        and (limits.sex is null or limits.sex = combinations.sex)
+),
+
+combination_grades as (
+    select
+        analyte, value, sex, baseline_value, term,
+        case
+            when any_value(by_sex) and sex is null then null
+            else coalesce(max(grade) filter (where
+                (direction = 'below' and {{ below('value', 'threshold') }})
+                or (direction = 'above' and {{ exceeds('value', 'threshold') }})), 0)
+        end::integer as grade
+    from candidates
+    group by analyte, value, sex, baseline_value, term
 )
 
+-- one row per value and term without grouping: a value is one per patient, date and
+-- analyte (raw's natural key), each join of graded_values finds at most one row, and
+-- combination_grades has one per term of the value's combination
 select
-    site, patient_pseudonym, episode_no, period, term, analyte, sample_date, value,
-    case
-        when any_value(by_sex) and any_value(sex) is null then null
-        else coalesce(max(grade) filter (where
-            (direction = 'below' and {{ below('value', 'threshold') }})
-            or (direction = 'above' and {{ exceeds('value', 'threshold') }})), 0)
-    end::integer as grade
-from candidates
-group by site, patient_pseudonym, episode_no, period, term, analyte, sample_date, value
+    graded_values.site, graded_values.patient_pseudonym, graded_values.episode_no,
+    graded_values.period, combination_grades.term, graded_values.analyte,
+    graded_values.sample_date, graded_values.value, combination_grades.grade
+from graded_values
+inner join combination_grades
+    on combination_grades.analyte = graded_values.analyte
+    and combination_grades.value = graded_values.value
+    and combination_grades.sex is not distinct from graded_values.sex
+    and combination_grades.baseline_value is not distinct from graded_values.baseline_value
