@@ -101,8 +101,8 @@ class GateOne:
         # one dataframe asset for every suite: adding an asset (and its batch definition)
         # writes the whole project configuration again, which lists every asset added
         # before; a night 2 runs up to four parts of each suite, each its own definition
-        # (``check``). Making the definitions of every suite and part for
-        # four centres (288) took 5.1 s with an asset each, 2.1 s with one (2026-12-07)
+        # (``_validate_resent``). Making the definitions of every suite and part for four
+        # centres (288) took 5.1 s with an asset each, 2.1 s with one (2026-12-07)
         self._batch = self._context.data_sources.add_pandas("deliveries").add_dataframe_asset(
             "frames").add_batch_definition_whole_dataframe("snapshot")
         self._definitions: dict[str, object] = {}
