@@ -214,7 +214,7 @@ def extracts_ahead(deliveries: list[Delivery], wanted: Callable[[Delivery], bool
             yield Ahead(delivery, _here(extract, settings, mappings[delivery.site], key,
                                         delivery) if wanted(delivery) else None)
         return
-    workers = ProcessPoolExecutor(max_workers=min(WORKERS, len(deliveries)),
+    workers = ProcessPoolExecutor(max_workers=WORKERS,  # two deliveries or more here
                                   initializer=_worker_started, initargs=(os.getpid(),),
                                   mp_context=multiprocessing.get_context("spawn"))
 

@@ -193,7 +193,8 @@ class GateOne:
         return [_result(frame_name, result) for result in outcome.results]
 
     def _definition(self, name: str, suite: list):
-        """One suite and validation definition per centre and frame, made once a run."""
+        """One suite and validation definition per centre, frame and part of the suite,
+        made once a run (all on the one dataframe asset)."""
         if name not in self._definitions:
             gx = self._gx
             stored = self._context.suites.add(gx.ExpectationSuite(
