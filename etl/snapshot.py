@@ -244,9 +244,13 @@ def merge_snapshot(connection: Connection, table_name: str, site: str, rows: pd.
         f"FROM current_versions c JOIN {INCOMING} i USING (record_key) "
         f"WHERE c.row_hash = i.row_hash AND NOT c.is_withdrawn) same "
         f"WHERE {target}.raw_id = same.raw_id")
+    # the current versions of tonight's keys first: a LEFT JOIN hashes its right side, all
+    # the centre's current versions, where the semi join hashes tonight's new and changed
+    # records (IOW's QLQ-C30 items on night 2 at 25,000: 0.11 s instead of 0.8-2.4 s)
     inserted_total = connection.exec_driver_sql(
         f"INSERT INTO {target} BY NAME SELECT i.* FROM {INCOMING} i "
-        "LEFT JOIN current_versions c USING (record_key) "
+        "LEFT JOIN (SELECT * FROM current_versions WHERE record_key IN (SELECT record_key "
+        f"FROM {INCOMING})) c USING (record_key) "
         "WHERE c.raw_id IS NULL OR c.row_hash <> i.row_hash OR c.is_withdrawn"
     ).rowcount
     withdrawn = connection.exec_driver_sql(
