@@ -4,6 +4,7 @@ beside a release, and that a process killed at any point loses or duplicates not
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 
@@ -60,6 +61,21 @@ def test_a_dbt_test_failure_blocks_publication(settings, rot_inbox):
     assert "offending rows" in night.stderr and "2019-02-03" in night.stderr
     assert "nothing published" in night.stderr
     assert os.readlink(settings.current_link) == first
+
+
+def test_a_key_stored_twice_fails_its_uniqueness_test(settings, rot_inbox):
+    # the merge keeps one current version per natural key; a second, written behind its
+    # back, is what staging's uniqueness test (unique_combination) is there to catch
+    assert prrt(settings, "nightly").returncode == 0
+    with duckdb.connect(str(settings.warehouse_path)) as warehouse:
+        warehouse.execute(
+            "INSERT INTO raw.lab_result BY NAME SELECT * EXCLUDE (raw_id) FROM raw.lab_result "
+            "WHERE valid_to IS NULL AND NOT is_withdrawn ORDER BY raw_id LIMIT 1")
+    build = prrt(settings, "build")
+    assert build.returncode == 1
+    assert re.search(r"FAIL 1 unique_combination_stg_raw__lab_results_site__patient_pseudonym"
+                     r"__sample_date__analyte", build.stderr), build.stderr[-3000:]
+    assert not re.search(r"FAIL \d+ unique_combination_stg_raw__(?!lab_results)", build.stderr)
 
 
 def test_a_quarantined_patient_record_does_not_orphan_the_patients_episodes(settings,
