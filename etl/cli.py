@@ -157,7 +157,9 @@ def build():
     The QLQ-C30 and tumour-response marts are kept between builds and derived again only
     for the patients whose raw records changed; everything is built whole when the dbt
     project, the migrations or the tools changed since (the digest is stored in schema
-    build_state; delete its rows to force a whole build)."""
+    build_state; delete its rows to force a whole build). The unit tests, which check
+    the SQL and not the data, run when that digest differs from the one they last all
+    passed under (build/dbt_target/unit_tests.digest; delete it to run them)."""
     settings = Settings.from_env()
     with db.writer_lock(settings):
         result = pipeline.run_build(settings)

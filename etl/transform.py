@@ -91,7 +91,7 @@ def _dbt_command(settings: Settings, arguments: list[str], digest: str
         # differ from the last invocation's (~4 s at each build and docs run)
         "--vars", json.dumps({"project_digest": digest}),
         "--project-dir", project, "--profiles-dir", project,
-        "--target-path", str(settings.build_dir / "dbt_target"),
+        "--target-path", str(_dbt_target(settings)),
         "--log-path", str(settings.build_dir / "dbt_logs"), "--no-use-colors",
     ]
     return command, environment
@@ -99,7 +99,7 @@ def _dbt_command(settings: Settings, arguments: list[str], digest: str
 
 def run_dbt(settings: Settings, arguments: list[str], digest: str) -> BuildResult:
     """Invoke dbt with the project, profile and build paths of this installation."""
-    results_file = settings.build_dir / "dbt_target" / "run_results.json"
+    results_file = _dbt_target(settings) / "run_results.json"
     results_file.unlink(missing_ok=True)
     command, environment = _dbt_command(settings, arguments, digest)
     with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
@@ -171,7 +171,10 @@ def rebuilt_whole_because(settings: Settings, digest: str) -> str | None:
 def build(settings: Settings) -> BuildResult:
     """``dbt build``: seeds, staging, intermediate and marts, each followed by its tests;
     marts rebuilt per patient only for the changed patients when that is exact. The
-    digest is computed once: the one judged here is the one the kept marts store."""
+    digest is computed once: the one judged here is the one the kept marts store.
+
+    dbt's unit tests check the models' SQL against fixed rows, not the data: they run
+    when the project's digest differs from the one under which they last all passed."""
     arguments = ["build"]
     digest = project_digest(settings)
     reason = rebuilt_whole_because(settings, digest)
@@ -181,7 +184,30 @@ def build(settings: Settings) -> BuildResult:
     else:
         print(f"  every mart built whole ({reason})", file=sys.stderr, flush=True)
         arguments.append("--full-refresh")
-    return run_dbt(settings, arguments, digest)
+    passed_under = _dbt_target(settings) / "unit_tests.digest"
+    if _made_under(passed_under, digest):
+        print("  unit tests not run: they all passed under this project digest "
+              f"({passed_under})", file=sys.stderr, flush=True)
+        return run_dbt(settings, [*arguments, "--exclude-resource-type", "unit_test"], digest)
+    result = run_dbt(settings, arguments, digest)
+    unit_tests = [t for t in result.tests if t.node.startswith("unit_test.")]
+    if unit_tests and all(t.status == "pass" for t in unit_tests):
+        passed_under.write_text(digest)
+    return result
+
+
+def _dbt_target(settings: Settings) -> Path:
+    """dbt's target folder (artefacts, run results, the docs page) under the build dir."""
+    return settings.build_dir / "dbt_target"
+
+
+def _made_under(marker: Path, digest: str) -> bool:
+    """Whether ``marker`` holds ``digest`` (what it records was made under this project);
+    when it does not, it is removed, so a run that stops half way leaves no stale one."""
+    if marker.exists() and marker.read_text() == digest:
+        return True
+    marker.unlink(missing_ok=True)
+    return False
 
 
 def generate_docs(settings: Settings) -> Path:
@@ -195,11 +221,11 @@ def generate_docs(settings: Settings) -> Path:
     its generation time and the SQL last compiled for each model (a kept mart's per
     patient filter or its whole build)."""
     digest = project_digest(settings)
-    page = settings.build_dir / "dbt_target" / "static_index.html"
+    page = _dbt_target(settings) / "static_index.html"
     made_under = page.with_suffix(".digest")
-    if page.exists() and made_under.exists() and made_under.read_text() == digest:
+    if page.exists() and _made_under(made_under, digest):
         return page
-    made_under.unlink(missing_ok=True)
+    made_under.unlink(missing_ok=True)  # the page is gone: made again, marker and all
     command, environment = _dbt_command(  # the build just compiled everything
         settings, ["docs", "generate", "--static", "--no-compile"], digest)
     completed = subprocess.run(command, env=environment, capture_output=True, text=True)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -366,9 +367,13 @@ def test_a_later_night_derives_again_only_what_changed_as_a_whole_build_would(
     night = prrt(settings, "nightly", "--inbox", str(inboxes[1]))
     assert night.returncode == 0, night.stderr
     assert "every mart built whole (no marts were built per patient before)" in night.stderr
+    assert "unit tests not run" not in night.stderr
+    assert re.search(r" PASS \w+::\w+", night.stderr)  # dbt's line for a unit test
     night = prrt(settings, "nightly", "--inbox", str(inboxes[2]))
     assert night.returncode == 0, night.stderr
     assert "derived again for the patients whose records changed" in night.stderr
+    assert "unit tests not run: they all passed under this project digest" in night.stderr
+    assert not re.search(r" PASS \w+::\w+", night.stderr)
     per_patient = built_per_patient(settings)
     assert {"marts.fct_qlq_c30_scores", "marts.fct_qol_score_deltas",
             "marts.fct_tumour_response", "marts.fct_best_response",

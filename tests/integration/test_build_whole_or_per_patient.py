@@ -1,5 +1,6 @@
 """When a build may derive the kept marts again for the changed patients only, and when it
-must build everything (etl/transform.py): the stored project digest decides."""
+must build everything; when dbt's unit tests run again (etl/transform.py): the stored
+project digests decide."""
 
 import dataclasses
 import shutil
@@ -68,3 +69,53 @@ def test_the_digest_follows_models_seeds_and_vars_not_the_folder(settings, tmp_p
     project.write_text(project.read_text().replace("minimal_important_difference: 10",
                                                    "minimal_important_difference: 15"))
     assert transform.project_digest(copied) != digest
+
+
+def _builds(settings, monkeypatch, unit_test_statuses: list[str]) -> list[list[str]]:
+    """The dbt arguments of each build, dbt replaced by one whose unit tests end with
+    ``unit_test_statuses`` (when they are run); the project digest is fixed."""
+    calls = []
+
+    def run_dbt(_settings, arguments, _digest):
+        calls.append(arguments)
+        tests = [] if "unit_test" in arguments else [
+            transform.TestOutcome(f"unit_test.p.m.t{i}", status, None, "", None)
+            for i, status in enumerate(unit_test_statuses)]
+        return transform.BuildResult(True, len(tests), [], tests)
+
+    monkeypatch.setattr(transform, "run_dbt", run_dbt)
+    monkeypatch.setattr(transform, "project_digest", lambda _settings: "d1")
+    settings.build_dir.joinpath("dbt_target").mkdir(parents=True, exist_ok=True)
+    return calls
+
+
+def test_unit_tests_run_again_only_when_the_project_changed(settings, monkeypatch):
+    calls = _builds(settings, monkeypatch, ["pass", "pass"])
+    transform.build(settings)
+    transform.build(settings)
+    assert "--exclude-resource-type" not in calls[0]
+    assert calls[1][-2:] == ["--exclude-resource-type", "unit_test"]
+    passed_under = settings.build_dir / "dbt_target" / "unit_tests.digest"
+    assert passed_under.read_text() == "d1"
+
+    passed_under.write_text("d0")  # they passed under another project
+    transform.build(settings)
+    assert "--exclude-resource-type" not in calls[2]
+    assert passed_under.read_text() == "d1"
+
+
+def test_a_failed_unit_test_runs_them_all_again_next_time(settings, monkeypatch):
+    calls = _builds(settings, monkeypatch, ["pass", "fail"])
+    passed_under = settings.build_dir / "dbt_target" / "unit_tests.digest"
+    passed_under.write_text("d0")
+    transform.build(settings)
+    assert not passed_under.exists()
+    transform.build(settings)
+    assert all("--exclude-resource-type" not in arguments for arguments in calls)
+
+
+def test_unit_tests_skipped_by_a_failed_model_run_again_next_time(settings, monkeypatch):
+    calls = _builds(settings, monkeypatch, ["pass", "skipped"])
+    transform.build(settings)
+    transform.build(settings)
+    assert all("--exclude-resource-type" not in arguments for arguments in calls)
