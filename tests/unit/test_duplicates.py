@@ -39,7 +39,7 @@ def test_copies_count_once_and_two_versions_of_a_key_are_both_quarantined():
         ("P1", DAY2, "cga", "95"),   # 6: a copy of 3 (still conflicting with 4)
     )
 
-    kept, values, issues = _separate_duplicates("lab_result", rows)
+    kept, values, issues = _separate_duplicates(LABS, rows)
 
     assert kept[SOURCE_ROW].tolist() == [1, 5]
     assert kept.index.tolist() == [0, 1]
@@ -58,7 +58,7 @@ def test_a_table_whose_keys_are_all_distinct_comes_back_whole_with_no_issues():
     rows = labs(("P1", DAY1, "cga", "120"), ("P1", DAY2, "cga", "120"),
                 ("P2", DAY1, "cga", "120"))
 
-    kept, values, issues = _separate_duplicates("lab_result", rows)
+    kept, values, issues = _separate_duplicates(LABS, rows)
 
     assert kept[SOURCE_ROW].tolist() == [1, 2, 3]
     assert issues.empty

@@ -49,7 +49,6 @@ class RecordingPool:
 
     def __init__(self, max_workers: int, **options: object) -> None:
         self.max_workers, self.submitted, self.stopped = max_workers, [], False
-        POOLS.append(self)
 
     def submit(self, function, settings, loaded, key, delivery: Delivery) -> Future:
         self.submitted.append(delivery.name)
@@ -62,9 +61,6 @@ class RecordingPool:
         self.stopped = True
 
 
-POOLS: list[RecordingPool] = []
-
-
 def test_two_workers_extract_every_delivery_of_a_night_the_main_process_none(monkeypatch):
     deliveries = [Delivery(site="ROT", path=Path(f"inbox/ROT_2026060{day}"), export_date=None,
                            content_sha256=f"{day}" * 64, file_sha256={}) for day in range(1, 5)]
@@ -72,13 +68,18 @@ def test_two_workers_extract_every_delivery_of_a_night_the_main_process_none(mon
     def not_here(*arguments):
         raise AssertionError("the main process extracted a delivery of a night of four")
 
-    POOLS.clear()
-    monkeypatch.setattr(extract_ahead, "ProcessPoolExecutor", RecordingPool)
+    pools: list[RecordingPool] = []
+
+    def recording_pool(max_workers: int, **options: object) -> RecordingPool:
+        pools.append(RecordingPool(max_workers, **options))
+        return pools[-1]
+
+    monkeypatch.setattr(extract_ahead, "ProcessPoolExecutor", recording_pool)
     monkeypatch.setattr(extract_ahead, "extract", not_here)
     handed = extracts_ahead(deliveries, lambda delivery: True, settings=None,
                             mappings={"ROT": None}, key=b"")
     first = next(handed)
-    [pool] = POOLS
+    [pool] = pools
     assert WORKERS == 2 and pool.max_workers == 2
     # the first and the two behind it, all given to the workers before the first is used
     assert pool.submitted == ["ROT_20260601", "ROT_20260602", "ROT_20260603"]
