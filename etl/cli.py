@@ -5,6 +5,7 @@ was rejected or a gate/test failed, 2 bad usage or configuration.
 """
 
 import http.server
+import inspect
 import json
 import os
 import shutil
@@ -30,7 +31,8 @@ HELP = """PRRT outcomes warehouse: load centre deliveries, build the marts, publ
 
 \b
 Environment:
-  PRRT_HOME            where data lives (default ./data): inbox/, build/, releases/, current
+  PRRT_HOME            where data lives (default ./data): inbox/, build/,
+                       releases/, current
   PRRT_PSEUDONYM_KEY   HMAC key for patient pseudonyms (required to load)
   PRRT_SITES_DIR       extra folder of centre mappings (<code>.yml)
   PRRT_KEEP_RELEASES   releases kept on disk (default 5)
@@ -38,9 +40,10 @@ Environment:
 \b
 A night by hand:  prrt db upgrade; prrt load; prrt build; prrt publish
 All of it:        prrt nightly
-Analysts read:    $PRRT_HOME/current/warehouse.duckdb (read-only): schema analytics
-                  (stable views), marts, codes; beside it parquet/, docs/ (prrt docs),
-                  report.html (prrt report), quality.json and data_docs/
+Analysts read:    $PRRT_HOME/current/warehouse.duckdb (read-only): schema
+                  analytics (stable views), marts, codes; beside it parquet/,
+                  docs/ (prrt docs), report.html (prrt report), quality.json
+                  and data_docs/
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
@@ -49,6 +52,16 @@ db_app = typer.Typer(help="Create, migrate and check the warehouse schema (Alemb
 app.add_typer(db_app, name="db")
 err = Console(stderr=True)
 out = Console()
+
+
+def reflowed(help_text: str) -> str:
+    """Help text with each paragraph on one line, so that the terminal wraps it at its own
+    width and not also at the docstring's line breaks; a paragraph that starts with
+    ``\\b`` (a table) keeps its lines."""
+    paragraphs = inspect.cleandoc(help_text).split("\n\n")
+    return "\n\n".join(paragraph if paragraph.startswith("\b") else
+                       " ".join(line.strip() for line in paragraph.splitlines())
+                       for paragraph in paragraphs)
 
 
 def _exits(command):
@@ -426,3 +439,9 @@ def demo(patients: Annotated[int, typer.Option(help="Synthetic patients per cent
     out.print(f"\nPublished release: {published}  (-> {publishing.current_release(settings)})")
     out.print(f"Example query (read-only):\n{DEMO_QUERY}\n")
     _print_table("episodes by phase", rows)
+
+
+# last, once every command is registered: their docstrings as help, reflowed
+for _commands in (app, db_app):
+    for _command in _commands.registered_commands:
+        _command.help = reflowed(_command.help or _command.callback.__doc__ or "")
