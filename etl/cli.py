@@ -401,9 +401,9 @@ def bench(
     subset, scaled per row. Writes bench/results/<date>.json and .md (after each size).
     Never part of `make test`.
 
-    Cost on 2 cores at the last full run (bench/results/2026-12-06-eea311a.md): the
-    default sizes took 25 minutes (28 the round before) and 11.9 GB at peak; --sizes
-    2500 alone takes 3 to 4 minutes and 2.5 GB.
+    Cost on 2 cores: the default sizes took 18 minutes in the latest round
+    (bench/results/2026-12-07-afb2a4f.md), 25 to 38 in the 22 rounds from 2026-12-04, 12 GB at
+    peak; --sizes 2500 alone takes 2 to 4 minutes and 2.7 GB.
     """
     from etl.bench.runner import run
 
