@@ -44,8 +44,11 @@ def km_curve(durations: pd.Series, events: pd.Series, tolerance: float) -> pd.Da
     """
     time = np.asarray(durations, dtype=float)
     observed = np.asarray(events).astype(bool)
-    times = np.unique(np.append(time, min(0.0, time.min(initial=0.0))))
-    position = np.searchsorted(times, time)
+    # each duration's position among the distinct ones from the one sort np.unique makes
+    # (a searchsorted of the unsorted durations took three times as long)
+    times, position = np.unique(np.append(time, min(0.0, time.min(initial=0.0))),
+                                return_inverse=True)
+    position = position[:-1]  # the appended time 0 is not an episode
     removed = np.bincount(position, minlength=len(times))
     deaths = np.bincount(position[observed], minlength=len(times))
     at_risk = len(time) - np.concatenate(([0], np.cumsum(removed)[:-1]))
