@@ -402,8 +402,8 @@ def bench(
     Never part of `make test`.
 
     Cost on 2 cores: the default sizes took 18 minutes in the latest round
-    (bench/results/2026-12-07-afb2a4f.md), 25 to 38 in the 22 rounds from 2026-12-04, 12 GB at
-    peak; --sizes 2500 alone takes 2 to 4 minutes and 2.7 GB.
+    (bench/results/2026-12-07-afb2a4f.md), 25 to 38 in the 22 rounds from 2026-12-04,
+    12 GB at peak; --sizes 2500 alone takes 2 to 4 minutes and 2.7 GB.
     """
     from etl.bench.runner import run
 
@@ -441,7 +441,11 @@ def demo(patients: Annotated[int, typer.Option(help="Synthetic patients per cent
     _print_table("episodes by phase", rows)
 
 
-# last, once every command is registered: their docstrings as help, reflowed
-for _commands in (app, db_app):
-    for _command in _commands.registered_commands:
-        _command.help = reflowed(_command.help or _command.callback.__doc__ or "")
+def _reflow_help(*apps: typer.Typer) -> None:
+    """Every registered command's help (its docstring unless given) as ``reflowed``."""
+    for each in apps:
+        for command in each.registered_commands:
+            command.help = reflowed(command.help or command.callback.__doc__ or "")
+
+
+_reflow_help(app, db_app)  # last: once every command is registered
