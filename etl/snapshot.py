@@ -180,10 +180,11 @@ def preview_withdrawals(connection: Connection, table_name: str, site: str,
         both = duck.execute(
             f"SELECT position, raw_id FROM {UNCHANGED} WHERE raw_id IN (SELECT raw_id FROM "
             f"{KEYED_VERSIONS})").fetchnumpy()
-        shared = both["position"] if not copies else duck.execute(
-            f"SELECT position FROM {UNCHANGED} WHERE raw_id IN (SELECT raw_id FROM "
-            f"{KEYED_VERSIONS}) OR raw_id IN (SELECT raw_id FROM {UNCHANGED} GROUP BY raw_id "
-            "HAVING count(*) > 1)").fetchnumpy()["position"]
+        shared = both["position"]
+        if copies:  # the records resent as one version share its key too
+            shared = np.union1d(shared, duck.execute(
+                f"SELECT position FROM {UNCHANGED} WHERE raw_id IN (SELECT raw_id FROM "
+                f"{UNCHANGED} GROUP BY raw_id HAVING count(*) > 1)").fetchnumpy()["position"])
     finally:
         for temporary in (INCOMING_KEYS, KEYED_VERSIONS, UNCHANGED):
             duck.execute(f"DROP TABLE IF EXISTS {temporary}")
