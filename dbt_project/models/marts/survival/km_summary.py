@@ -3,11 +3,12 @@ come from the seed survival_factors, the conventions from dbt vars (config in th
 
 
 def model(dbt, session):
+    from etl.analysis.frames import frame_of
     from etl.analysis.survival_tables import km_summaries
 
     dbt.config(materialized="table")
-    cohort = dbt.ref("int_survival_cohort").df()
-    factors = dbt.ref("survival_factors").df()
+    cohort = frame_of(dbt.ref("int_survival_cohort"))
+    factors = frame_of(dbt.ref("survival_factors"))
     return km_summaries(
         cohort, factors, days_per_month=float(dbt.config.get("days_per_month")),
         tolerance=float(dbt.config.get("threshold_tolerance")))
