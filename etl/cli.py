@@ -401,9 +401,9 @@ def bench(
     subset, scaled per row. Writes bench/results/<date>.json and .md (after each size).
     Never part of `make test`.
 
-    Cost on 2 cores: the default sizes took 18 minutes in the latest round
-    (bench/results/2026-12-07-afb2a4f.md), 25 to 38 in the 22 rounds from 2026-12-04,
-    12 GB at peak; --sizes 2500 alone takes 2 to 4 minutes and 2.7 GB.
+    Cost on 2 cores: the default sizes took 18 minutes in the two latest rounds
+    (bench/results/2026-12-07-11066b3.md), 25 to 38 in the 22 rounds before them from
+    2026-12-04, 12 GB at peak; --sizes 2500 alone takes 2 to 4 minutes and 2.7 GB.
     """
     from etl.bench.runner import run
 
