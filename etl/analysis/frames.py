@@ -7,6 +7,7 @@ patients per centre, 955,000 rows, which ``.df()`` took 0.7–1.0 s to make and 
 included). Four models read it every night.
 """
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -17,7 +18,7 @@ NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(),
             pa.bool_(): pd.BooleanDtype()}
 
 
-def frame_of(relation) -> pd.DataFrame:
+def frame_of(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """``relation.df()``, faster: text as objects (None where missing), floats as they are,
     integers and flags as NumPy columns or, when one is missing, pandas' nullable ones.
     Other types are refused: ``.df()`` makes datetimes of dates, Arrow date objects."""
