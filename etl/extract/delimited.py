@@ -57,7 +57,10 @@ class DelimitedTable:
             raise DeliveryRejected(f"{path}: the file is empty (no header line)")
         self._path, self._options = path, options
         self._scratch: tempfile.TemporaryDirectory | None = None
+        # no progress bar: the extracts run in worker processes, whose DuckDB would draw
+        # bars of an unnamed query into the night's log (IOW's file took ~2 s to store)
         self._connection = duckdb.connect()
+        self._connection.execute("SET enable_progress_bar_print = false")
         self._stored, self._rows = False, None
         self._relation = self._guarded(self._open)
         self.header = [str(name) for name in self._relation.columns]

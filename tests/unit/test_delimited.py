@@ -99,3 +99,18 @@ def test_rows_no_extract_takes_are_quarantined_from_the_table(tmp_path: Path):
     assert set(unclaimed["reason_code"]) == {"not_mapped"}
     assert [(r.file_name, r.table, r.rows_read) for r in reports] == [
         ("records.csv", None, 3)]
+
+
+def test_the_reader_draws_no_progress_bar(tmp_path: Path, capfd) -> None:
+    """A worker's DuckDB drew its progress bar into the night's log for any query of more
+    than two seconds (IOW's REDCap file at 25,000 patients); with the bar's delay at zero,
+    every query would draw one."""
+    path = tmp_path / "records.csv"
+    path.write_text("id;value\n1;2\n", encoding="utf-8")
+    with DelimitedTable(path, ReaderOptions(delimiter=";")) as table:
+        table._connection.execute("SET progress_bar_time = 0")
+        [(count,)] = table._connection.sql(
+            "SELECT count(*) FROM range(50000000) AS t(x) WHERE x % 7 = 3").fetchall()
+    assert count == 7142857
+    out, err = capfd.readouterr()
+    assert "%" not in out and "%" not in err
