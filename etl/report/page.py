@@ -14,6 +14,7 @@ from etl.transform import dbt_var
 
 REPORT_FILE = "report.html"
 SWIMMER_PATIENTS = 30  # presentation: lanes in the swimmer plot
+CRITERION = "SWOG"  # presentation: the response criterion the figures and medians show
 ENDPOINTS = ["TTP", "PFS", "OS"]
 
 
@@ -39,7 +40,7 @@ def swimmer_lanes(episodes: pd.DataFrame, survival: pd.DataFrame, limit: int) ->
               .sort_values(["salvage", "site", "patient_pseudonym"], ascending=[False, True, True])
               [["site", "patient_pseudonym"]].drop_duplicates().head(limit))
     lanes = lanes.merge(chosen, on=["site", "patient_pseudonym"])
-    swog = survival[survival["criterion"] == "SWOG"]
+    swog = survival[survival["criterion"] == CRITERION]
     os_ = swog[(swog["endpoint"] == "OS") & (swog["episode_no"] == 1)][
         ["site", "patient_pseudonym", "end_date", "is_event"]]
     ttp = swog[(swog["endpoint"] == "TTP") & swog["is_event"]][
@@ -96,15 +97,15 @@ def write_report(release_dir: Path) -> Path:
     """Render the release's ``report.html`` and return its path."""
     with duckdb.connect(str(release_dir / "warehouse.duckdb"), read_only=True) as release:
         info = release.sql("SELECT * FROM main.release_info").df().iloc[0]
-        by_phase = _frame(release, "km_curves", criterion="SWOG", factor="phase")
-        phase_medians = _frame(release, "survival_medians", criterion="SWOG", factor="phase")
-        regular_best = _frame(release, "best_response", criterion="SWOG", phase="regular")
+        by_phase = _frame(release, "km_curves", criterion=CRITERION, factor="phase")
+        phase_medians = _frame(release, "survival_medians", criterion=CRITERION, factor="phase")
+        regular_best = _frame(release, "best_response", criterion=CRITERION, phase="regular")
         episodes = _frame(release, "treatment_episodes")
-        survival = _frame(release, "survival", criterion="SWOG")
+        survival = _frame(release, "survival", criterion=CRITERION)
         qol = _frame(release, "qol_change_distribution")
         distribution = _frame(release, "best_response_distribution")
         criteria = release.sql("SELECT * FROM codes.response_criteria").df().set_index("criterion")
-    swog = criteria.loc["SWOG"]
+    swog = criteria.loc[CRITERION]
     qol_m6 = qol[(qol["window"] == "M6") & (qol["phase"] == "regular")]
     page = Environment(loader=PackageLoader("etl.report"),
                        autoescape=select_autoescape()).get_template("report.html.j2")
