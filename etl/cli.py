@@ -144,9 +144,11 @@ InboxOption = Annotated[Path | None, typer.Option(
 def load(inbox: InboxOption = None):
     """Load every new delivery of the inbox into the raw tables (no build, no publish).
 
-    Per file it prints rows read, loaded and quarantined by reason. A delivery already
-    loaded (same content) is skipped; one with a structural fault is rejected whole and
-    the others still load (exit 1).
+    Per file it prints rows read, loaded and quarantined by reason. A centre's
+    deliveries load in export-date order. A delivery already loaded (same content) is
+    skipped; one with a structural fault, or exported before the centre's newest loaded
+    delivery (it would roll that one back), is rejected whole and the others still load
+    (exit 1).
     """
     settings = Settings.from_env()
     with db.writer_lock(settings), db.connect(settings) as connection:

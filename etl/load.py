@@ -402,6 +402,24 @@ def already_loaded(connection: Connection, delivery: Delivery) -> bool:
     ).scalar_one() > 0
 
 
+def newer_loaded(connection: Connection, delivery: Delivery) -> tuple[str, date] | None:
+    """The centre's newest loaded delivery, when it was exported after ``delivery``.
+
+    A delivery is the centre's whole data as of its export date, so loading an older one
+    after a newer one would roll back what the newer one brought: its corrections undone,
+    its new records withdrawn, until the next delivery put them back. Such a delivery
+    arrives late, or is resent by mistake; it is refused (the identical one, loaded
+    before, is skipped as already loaded)."""
+    if delivery.export_date is None:
+        return None
+    newest = connection.exec_driver_sql(
+        "SELECT delivery_name, CAST(export_date AS DATE) FROM meta.delivery "
+        "WHERE site_code = ? AND status = 'loaded' AND export_date > ? "
+        "ORDER BY export_date DESC, delivery_id DESC LIMIT 1",
+        (delivery.site, delivery.export_date)).fetchone()
+    return None if newest is None else (newest[0], newest[1])
+
+
 def register_site(connection: Connection, loaded: LoadedMapping, now: datetime) -> None:
     mapping = loaded.mapping
     with transaction(connection):

@@ -24,6 +24,7 @@ from etl.inbox import Delivery, discover
 from etl.load import (
     DeliveryReport,
     already_loaded,
+    newer_loaded,
     record_rejection,
     register_site,
     write_delivery,
@@ -86,16 +87,26 @@ class Loader:
         return reports
 
     def _wanted(self, delivery: Delivery) -> bool:
-        return not already_loaded(self.connection, delivery)
+        return not (already_loaded(self.connection, delivery)
+                    or newer_loaded(self.connection, delivery))
 
     def _load_one(self, loaded: LoadedMapping, ahead: Ahead) -> DeliveryReport:
         connection, delivery = self.connection, ahead.delivery
-        if ahead.future is None or already_loaded(connection, delivery):
+        if already_loaded(connection, delivery):
             ahead.discard()
             say(f"= {delivery.name}: already loaded (same content), skipped")
             return DeliveryReport(delivery=delivery, status="skipped")
         register_site(connection, loaded, utc_now())
         say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
+        newer = newer_loaded(connection, delivery)
+        if newer is not None:
+            ahead.discard()
+            message = (f"exported {delivery.export_date}, before {newer[0]} (exported "
+                       f"{newer[1]}), which is loaded: a snapshot older than the centre's "
+                       "newest would roll back what the newer one brought. If its content "
+                       "is current, resend it under a later export date")
+            say(f"x {delivery.name}: REJECTED: {message}")
+            return record_rejection(connection, self.run_id, delivery, message, utc_now())
         try:
             with stage("extract_wait"):
                 extracted = ahead.result()

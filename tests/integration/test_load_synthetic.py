@@ -159,3 +159,27 @@ def test_planted_faults_are_quarantined_with_the_right_reason(settings):
         assert found == planted, delivery.site
         for file in reports[delivery.site].files:
             assert file.rows_read == file.rows_loaded + file.rows_skipped + file.rows_quarantined
+
+
+def test_a_delivery_older_than_the_centres_newest_loaded_is_refused(settings):
+    """Night 1 arriving after night 2 was loaded would roll night 2's corrections and
+    records back: it is rejected, naming the newer delivery, and raw stays as it was."""
+    write_deliveries(settings.inbox, 20, 5, ["ROT"], EXPORT, night=2)
+    [newer] = load(settings)
+    assert newer.status == "loaded"
+    versions = "SELECT count(*), count(*) FILTER (is_withdrawn) FROM raw.lab_result"
+    with db.connect(settings) as connection:
+        before = connection.exec_driver_sql(versions).fetchone()
+    write_deliveries(settings.inbox, 20, 5, ["ROT"], EXPORT, night=1)
+    older, again = load(settings)
+    assert older.delivery.export_date < newer.delivery.export_date
+    assert (older.status, again.status) == ("rejected", "skipped")
+    assert again.delivery.name == newer.delivery.name
+    with db.connect(settings) as connection:
+        assert connection.exec_driver_sql(versions).fetchone() == before
+        status, message, read = connection.exec_driver_sql(
+            "SELECT status, message, rows_read FROM meta.delivery WHERE delivery_name = ?",
+            (older.delivery.name,)).fetchone()
+    assert (status, read) == ("rejected", 0)
+    assert (f"exported {older.delivery.export_date}, before {newer.delivery.name} "
+            f"(exported {newer.delivery.export_date}), which is loaded") in message
