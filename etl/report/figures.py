@@ -53,7 +53,10 @@ def kaplan_meier(curves: pd.DataFrame, endpoints: list[str]) -> str:
             lines.append((phase, [at_risk(curve, m) for m in AT_RISK_MONTHS]))
         axis.set(title=endpoint, xlabel="months since C1D1", ylabel="probability",
                  ylim=(0, 1.02), xlim=(0, max(AT_RISK_MONTHS)))
-        axis.legend(loc="upper right")
+        if lines:
+            axis.legend(loc="upper right")
+        else:  # a registry with no episode yet: an empty panel that says why
+            axis.text(0.5, 0.5, "no episodes", transform=axis.transAxes, ha="center")
         rows = "\n".join(f"{phase:>8}  " + " ".join(f"{n:>5}" for n in counts)
                          for phase, counts in lines)
         header = "at risk   " + " ".join(f"{m:>5}" for m in AT_RISK_MONTHS)

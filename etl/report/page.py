@@ -106,6 +106,7 @@ def write_report(release_dir: Path) -> Path:
         distribution = _frame(release, "best_response_distribution")
         criteria = release.sql("SELECT * FROM codes.response_criteria").df().set_index("criterion")
     swog = criteria.loc[CRITERION]
+    lanes = swimmer_lanes(episodes, survival, SWIMMER_PATIENTS)
     qol_m6 = qol[(qol["window"] == "M6") & (qol["phase"] == "regular")]
     page = Environment(loader=PackageLoader("etl.report"),
                        autoescape=select_autoescape()).get_template("report.html.j2")
@@ -118,8 +119,8 @@ def write_report(release_dir: Path) -> Path:
         medians=phase_medians.sort_values(["endpoint", "stratum"]).to_dict("records"),
         waterfall_svg=figures.waterfall(regular_best, (swog["minor_response_percent"],
                                                        swog["partial_response_percent"])),
-        swimmer_svg=figures.swimmer(swimmer_lanes(episodes, survival, SWIMMER_PATIENTS)),
-        swimmer_patients=SWIMMER_PATIENTS,
+        swimmer_svg=figures.swimmer(lanes),
+        swimmer_patients=lanes["lane"].nunique(),  # the registry may have fewer
         qol_svg=figures.qol_change_bars(qol_m6),
         response_tables=response_tables(distribution),
         quality=quality_panel(release_dir),

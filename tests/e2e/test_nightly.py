@@ -294,6 +294,18 @@ def test_no_centre_patient_id_reaches_the_warehouse_or_the_release(settings, rot
         assert text_columns_containing(database, ROT_SAMPLE_PATIENT_IDS) == []
 
 
+def test_the_report_of_a_small_registry_names_the_patients_it_draws(settings, rot_inbox):
+    """The swimmer plot draws up to 30 patients; its caption counts the ones drawn."""
+    night = prrt(settings, "nightly")
+    assert night.returncode == 0, night.stderr
+    assert "UserWarning" not in night.stderr
+    [(treated,)] = release_rows(settings, "SELECT count(DISTINCT (site, patient_pseudonym)) "
+                                          "FROM analytics.treatment_episodes")
+    assert 1 < treated < 30
+    page = (settings.current_link / "report.html").read_text(encoding="utf-8")
+    assert f"Swimmer plot of {treated} patients (" in page
+
+
 def patients_on_night(night: int, patients: int = 20, seed: int = 1) -> int:
     tables, _, _ = night_truth("ROT", patients, seed, EXPORT, night=night, faults=False)
     return len(tables["patient"])

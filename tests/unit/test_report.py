@@ -1,11 +1,12 @@
 """Pieces of the outcomes report that are worked out rather than drawn."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from etl.report.figures import _bar_runs, at_risk, waterfall
+from etl.report.figures import _bar_runs, at_risk, kaplan_meier, waterfall
 from etl.report.page import quality_panel, response_tables
 
 
@@ -53,3 +54,12 @@ def test_response_tables_show_hidden_cells_as_hidden():
         "share": [0.3, 0.7, None, 0.9], "is_suppressed": [False, False, True, False]})
     table = response_tables(distribution)["SWOG"]
     assert "30 (30%)" in table and "hidden" in table and "9 (90%)" in table
+
+
+def test_survival_panels_without_episodes_say_so_and_draw_no_legend():
+    curves = pd.DataFrame(columns=["endpoint", "stratum", "months", "survival", "ci_lower",
+                                   "ci_upper", "at_risk"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty legend warned on every such night
+        svg = kaplan_meier(curves, ["TTP", "OS"])
+    assert svg.count("no episodes") == 2
