@@ -1,17 +1,22 @@
-"""A fifth centre of an existing family joins with a YAML file only (PRRT_SITES_DIR):
-other column names, codes, units, delimiter, encoding and date format."""
+"""A fifth centre of an existing family joins with a YAML file only (PRRT_SITES_DIR): of
+the delimited family, with other column names, codes, units, delimiter, encoding and date
+format; of the Excel family, with other sheet names, headers and codes."""
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
+import yaml
 
 from etl import db
-from etl.config import Settings
-from etl.mapping import load_all_mappings
+from etl.config import REPO_DIR, Settings
+from etl.mapping import content_columns, load_all_mappings, raw_table_names
 from etl.pipeline import load_deliveries
 from etl.pseudonym import pseudonym
 from etl.runs import start_run
-from tests.conftest import TEST_KEY
+from models.base import metadata
+from tests.conftest import FIXTURES, SAMPLES, TEST_KEY
 
 UPP_MAPPING = """
 site: UPP
@@ -110,3 +115,103 @@ def test_a_fifth_centre_loads_from_a_yaml_file_alone(upp_settings):
             ("bone", True, 24.0)]
         assert connection.exec_driver_sql(
             "SELECT site_code, format_family FROM meta.site").fetchall() == [("UPP", "delimited")]
+
+
+# A centre of the Excel family: BBK's sample workbook with English sheet names, headers
+# and codes, described by BBK's mapping with the same names replaced (structurally, in
+# the parsed YAML), from PRRT_SITES_DIR.
+SHEETS = {"Patienten": "Patients", "Therapie": "Treatment", "Labor": "Laboratory",
+          "Bildgebung": "Imaging", "Befund": "Response", "Status": "Performance",
+          "Verlauf": "Follow-up"}
+HEADERS = {
+    "Pat-ID": "Patient No", "Geschlecht": "Sex", "Geburtsdatum": "Date of birth",
+    "Primarius": "Primary", "Grading": "Grade", "Ki-67 (%)": "Ki67 %",
+    "Krenning-Score": "Krenning", "Knochenmetastasen": "Bone mets",
+    "Lebermetastasen": "Liver mets", "Tumorlast": "Tumour burden", "Zyklus": "Cycle",
+    "Datum": "Date", "Aktivität [MBq]": "Activity (MBq)", "Präparat": "Agent",
+    "Phase": "Course", "Parameter": "Test", "Wert": "Result", "Einheit": "Unit",
+    "Methode": "Modality", "Läsion": "Lesion", "Lokalisation": "Site", "Zielläsion": "Target",
+    "Durchmesser [cm]": "Diameter (cm)", "Neue Läsion": "New lesion", "Kriterien": "Criteria",
+    "Ansprechen": "Response", "Karnofsky": "KPS", "ECOG": "ECOG PS",
+    "Letzter Kontakt": "Last contact", "Verstorben": "Deceased", "Todesdatum": "Date of death"}
+CODES = {"sex": {"w": "F", "m": "M"}, "yes_no": {"ja": "yes", "nein": "no"}}
+
+
+def recodings() -> dict[str, str]:
+    return {old: new for renames in CODES.values() for old, new in renames.items()}
+
+
+def english_workbook(source: Path, target: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(source)
+    recoded = recodings()
+    for sheet in workbook.worksheets:
+        sheet.title = SHEETS[sheet.title]
+        for cell in sheet[1]:
+            cell.value = HEADERS[cell.value]
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value in recoded:
+                    cell.value = recoded[cell.value]
+    workbook.save(target)
+
+
+def english_mapping(bbk: dict) -> dict:
+    mapping = {**bbk, "site": "VIE", "name": "Vienna-style centre (Excel, English)",
+               "delivery": {"pattern": r"VIE-(?P<export_date>\d{8})\.xlsx",
+                            "export_date_format": "%Y%m%d"},
+               "patient_id": HEADERS[bbk["patient_id"]],
+               "codes": {**bbk["codes"], **{name: {CODES[name][old]: canonical for old, canonical
+                                                   in bbk["codes"][name].items()}
+                                            for name in CODES}}}
+    extracts = []
+    for extract in bbk["extracts"]:
+        fields = {}
+        for name, spec in extract["fields"].items():
+            if isinstance(spec, str):
+                fields[name] = HEADERS[spec]
+            else:
+                fields[name] = {key: HEADERS[value] if key in ("column", "unit_column")
+                                else value for key, value in spec.items()}
+        renamed = {**extract, "sheet": SHEETS[extract["sheet"]], "fields": fields}
+        if "unpivot" in extract:
+            renamed["unpivot"] = {**extract["unpivot"], "columns": {
+                HEADERS[column]: value for column, value in extract["unpivot"]["columns"].items()}}
+        extracts.append(renamed)
+    return {**mapping, "extracts": extracts}
+
+
+def test_a_centre_of_the_excel_family_loads_from_a_yaml_file_alone(settings, tmp_path,
+                                                                    monkeypatch):
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    bbk = yaml.safe_load((REPO_DIR / "etl" / "sites" / "bbk.yml").read_text(encoding="utf-8"))
+    (sites / "vie.yml").write_text(yaml.safe_dump(english_mapping(bbk), allow_unicode=True),
+                                   encoding="utf-8")
+    monkeypatch.setenv("PRRT_SITES_DIR", str(sites))
+    settings.inbox.mkdir(parents=True)
+    shutil.copy(FIXTURES / SAMPLES["BBK"], settings.inbox)
+    english_workbook(FIXTURES / SAMPLES["BBK"], settings.inbox / "VIE-20240601.xlsx")
+    settings = Settings.from_env()
+    with db.connect(settings) as connection:
+        db.upgrade(connection)
+        reports = load_deliveries(connection, settings, start_run(connection, "test"),
+                                  settings.inbox, load_all_mappings(settings))
+        assert [(r.delivery.site, r.status) for r in reports] == [("BBK", "loaded"),
+                                                                   ("VIE", "loaded")]
+        bbk_files, vie_files = ([(f.table, f.rows_read, f.rows_loaded, f.rows_skipped,
+                                  f.rows_quarantined) for f in r.files] for r in reports)
+        assert vie_files == bbk_files and sum(f[2] for f in vie_files) > 900
+        # the same records, but for the centre's pseudonyms and the source codes it sent
+        recoded = recodings()
+        for table in raw_table_names():
+            fields = ", ".join(c for c in content_columns(metadata.tables[f"raw.{table}"])
+                               if c != "patient_pseudonym")
+            per_site = {site: sorted(map(tuple, rows), key=repr) for site in ("BBK", "VIE")
+                        for rows in [connection.exec_driver_sql(
+                            f"SELECT {fields} FROM raw.{table} WHERE site = ?",
+                            (site,)).fetchall()]}
+            expected = sorted((tuple(recoded.get(v, v) if isinstance(v, str) else v
+                                     for v in row) for row in per_site["BBK"]), key=repr)
+            assert per_site["VIE"] == expected, table
