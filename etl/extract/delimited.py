@@ -14,6 +14,8 @@ copy, kept while the file is being read.
 """
 
 import codecs
+import csv
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -62,36 +64,51 @@ class DelimitedTable:
         self._connection = duckdb.connect()
         self._connection.execute("SET enable_progress_bar_print = false")
         self._stored, self._rows = False, None
-        self._relation = self._guarded(self._open)
-        self.header = [str(name) for name in self._relation.columns]
+        self.header, self._relation = self._guarded(self._open)
         self._positions = {name.strip(): number  # of two that strip alike, the last wins
-                           for number, name in enumerate(self.header)}
+                           for number, name in enumerate(self.header) if name.strip()}
         self.columns = [*self._positions, SOURCE_ROW]
 
-    def _open(self) -> duckdb.DuckDBPyRelation:
+    def _open(self) -> tuple[list[str], duckdb.DuckDBPyRelation]:
+        """The header's names and the rows, as text under positional names (c0, c1, ...).
+
+        The header is read here and the layout given to DuckDB, not sniffed: sniffing
+        took one line with extra fields at the end of a file for the header and read no
+        rows, and a quote left open as part of a cell. Given the layout, DuckDB stops at
+        a malformed line and names it (``_malformed``)."""
         path, options = self._path, self._options
         if codecs.lookup(options.encoding).name not in ("utf-8", "utf-8-sig"):
             self._scratch = tempfile.TemporaryDirectory()
             path = Path(self._scratch.name) / path.name
             _transcode(self._path, path, options.encoding)
-        return self._connection.read_csv(str(path), header=True, sep=options.delimiter,
-                                         quotechar=options.quote, all_varchar=True)
+        with open(path, encoding="utf-8-sig", newline="") as text:
+            header = next(csv.reader(text, delimiter=options.delimiter,
+                                     quotechar=options.quote), [])
+        if not any(name.strip() for name in header):
+            raise DeliveryRejected(f"{self._path}: the first line is no header (it is empty)")
+        columns = {f"c{number}": "VARCHAR" for number in range(len(header))}
+        return header, self._connection.read_csv(
+            str(path), header=True, sep=options.delimiter, quotechar=options.quote,
+            escapechar=options.quote, columns=columns, auto_detect=False)
 
     def _guarded(self, work: Callable[[], T]) -> T:
-        """``work``, with a file DuckDB cannot parse rejected by name (a malformed row
-        may only show when the rows are read)."""
+        """``work``, with a file DuckDB cannot parse rejected by name, and the line when
+        one is malformed (which may only show when the rows are read)."""
         try:
             return work()
-        except (UnicodeDecodeError, duckdb.Error) as error:
+        except DeliveryRejected:
+            self.close()
+            raise
+        except (UnicodeDecodeError, csv.Error, duckdb.Error) as error:
             self.close()
             raise DeliveryRejected(
                 f"{self._path}: unreadable as {self._options.encoding} delimited text "
-                f"(delimiter {self._options.delimiter!r}): {error}") from None
+                f"(delimiter {self._options.delimiter!r}): "
+                f"{_malformed(str(error)) or error}") from None
 
     def frame(self) -> pd.DataFrame:
         """Every row and column, with a RangeIndex."""
-        cells = ", ".join(f"{_cleaned(identifier(self.header[number]), self._options.missing)}"
-                          f" AS {identifier(name)}" for name, number in self._positions.items())
+        cells = ", ".join(f"{self._cell(name)} AS {identifier(name)}" for name in self._positions)
         table = self._guarded(lambda: self._relation.project(cells).to_arrow_table())
         frame = table.to_pandas(types_mapper=_as_string_dtype)
         self._rows = len(frame)
@@ -121,13 +138,11 @@ class DelimitedTable:
         return frame.set_axis(pd.Index(position, dtype="int64"), axis=0)
 
     def _store(self) -> None:
-        """The cells under positional names (c0, c1, ...): a column of the file may be
-        called anything, ``rowid`` too, which would hide the table's row number."""
+        """The cells, under their positional names: a column of the file may be called
+        anything, ``rowid`` too, which would hide the table's row number."""
         if self._stored:
             return
-        positional = ", ".join(f"{identifier(name)} AS c{number}"
-                               for number, name in enumerate(self.header))
-        self._guarded(lambda: self._relation.project(positional).create(CELLS))
+        self._guarded(lambda: self._relation.create(CELLS))
         [(self._rows,)] = self._connection.sql(f"SELECT count(*) FROM {CELLS}").fetchall()
         self._stored = True
 
@@ -152,6 +167,24 @@ class DelimitedTable:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _malformed(report: str) -> str | None:
+    """DuckDB's report of a malformed line, as the line's number, what is wrong with it
+    and its text (None for any other error). DuckDB's own suggestions are options of its
+    reader, which a centre's mapping does not set."""
+    line = re.search(r"CSV Error on Line: (\d+)", report)
+    if line is None:
+        return None
+    text = re.search(r"Original Line: ([^\n]*)", report)
+    fields = re.search(r"Expected Number of Columns: (\d+)", report)
+    if fields:
+        fault = f"not the header's {fields[1]} fields"
+    elif "unterminated quote" in report:
+        fault = "a quote opened and not closed"
+    else:
+        fault = report.split("Possible fixes:")[0].strip().splitlines()[-1]
+    return f"line {line[1]}: {fault}" + (f": {text[1][:200]!r}" if text else "")
 
 
 def _transcode(source: Path, target: Path, encoding: str) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from etl.canonical import SOURCE_ROW
+from etl.errors import DeliveryRejected
 from etl.extract import Source
 from etl.extract.delimited import WHITESPACE, DelimitedTable, read_file
 from etl.extract.shape import row_filter, select_rows
@@ -114,3 +115,28 @@ def test_the_reader_draws_no_progress_bar(tmp_path: Path, capfd) -> None:
     assert count == 7142857
     out, err = capfd.readouterr()
     assert "%" not in out and "%" not in err
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    (["id;value", "1;2", "3;4;5;6"],
+     "line 3: not the header's 2 fields: '3;4;5;6'"),  # was read as the header, no rows
+    (["id;value", "1", "3;4"], "line 2: not the header's 2 fields: '1'"),
+    (["id;value", '1;"2', "3;4"], "line 2: a quote opened and not closed: '1;\"2'"),
+])
+def test_a_malformed_line_rejects_the_file_naming_the_line(tmp_path: Path, lines, message):
+    path = tmp_path / "records.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="cp1252")
+    with pytest.raises(DeliveryRejected) as rejected:
+        read_file(path, ReaderOptions(delimiter=";", encoding="cp1252"))
+    assert str(rejected.value).endswith(message)
+    assert str(path) in str(rejected.value)  # the delivery's file, not its UTF-8 copy
+
+
+def test_the_header_is_read_as_written(tmp_path: Path):
+    """Names kept as the file has them (a BOM dropped, quoted delimiters and duplicate
+    names too: of two that strip alike the last wins), unnamed columns left out."""
+    path = tmp_path / "records.csv"
+    path.write_text('\ufeffid;"a;b";x ;;x\n1;2;3;4;5\n', encoding="utf-8")
+    frame = read_file(path, ReaderOptions(delimiter=";"))
+    assert frame.columns.tolist() == ["id", "a;b", "x", SOURCE_ROW]
+    assert frame.iloc[0].tolist() == ["1", "2", "5", 2]
