@@ -15,6 +15,7 @@ from etl.transform import dbt_var
 REPORT_FILE = "report.html"
 SWIMMER_PATIENTS = 30  # presentation: lanes in the swimmer plot
 CRITERION = "SWOG"  # presentation: the response criterion the figures and medians show
+QOL_WINDOW = "M6"  # presentation: the follow-up window of the quality-of-life figure
 ENDPOINTS = ["TTP", "PFS", "OS"]
 
 
@@ -102,12 +103,11 @@ def write_report(release_dir: Path) -> Path:
         regular_best = _frame(release, "best_response", criterion=CRITERION, phase="regular")
         episodes = _frame(release, "treatment_episodes")
         survival = _frame(release, "survival", criterion=CRITERION)
-        qol = _frame(release, "qol_change_distribution")
+        qol_m6 = _frame(release, "qol_change_distribution", window=QOL_WINDOW, phase="regular")
         distribution = _frame(release, "best_response_distribution")
         criteria = release.sql("SELECT * FROM codes.response_criteria").df().set_index("criterion")
     swog = criteria.loc[CRITERION]
     lanes = swimmer_lanes(episodes, survival, SWIMMER_PATIENTS)
-    qol_m6 = qol[(qol["window"] == "M6") & (qol["phase"] == "regular")]
     page = Environment(loader=PackageLoader("etl.report"),
                        autoescape=select_autoescape()).get_template("report.html.j2")
     html = page.render(
