@@ -7,6 +7,11 @@ loading correctly. Checkbox fields arrive as one column per choice
 (``met_site___1`` … ``met_site___4``, ticked ``1``). Rows are identified by record,
 event and repeat instance; a mapping picks a form's rows with ``form:`` (rows whose
 ``<form>_complete`` status is filled).
+
+The data dictionary is REDCap's own file, comma-separated whatever delimiter the records
+were exported with (REDCap offers semicolon, tab and others for exports); a dictionary
+saved again with another delimiter is recognised by what follows its first column's
+name, ``Variable / Field Name``.
 """
 
 from pathlib import Path
@@ -24,8 +29,9 @@ CHOICE_TYPES = ("radio", "dropdown", "checkbox")
 
 
 def read_choices(path: Path, options: ReaderOptions) -> dict[str, dict[str, str]]:
-    """Field -> {code: label} from the data dictionary."""
-    dictionary = delimited.read_file(path, options)
+    """Field -> {code: label} from the data dictionary, read in the centre's encoding."""
+    dictionary = delimited.read_file(path, options.model_copy(update={
+        "delimiter": _dictionary_delimiter(path, options.encoding), "decimal": "."}))
     missing = {FIELD, FIELD_TYPE, CHOICES} - set(dictionary.columns)
     if missing:
         raise DeliveryRejected(f"{path}: not a REDCap data dictionary; missing column(s) "
@@ -38,6 +44,17 @@ def read_choices(path: Path, options: ReaderOptions) -> dict[str, dict[str, str]
         elif field_type in CHOICE_TYPES and isinstance(text, str):
             choices[field] = _parse_choices(path, field, text)
     return choices
+
+
+def _dictionary_delimiter(path: Path, encoding: str) -> str:
+    """The character after ``Variable / Field Name`` on the first line; REDCap's comma
+    when the line does not begin with that name (the dictionary is then rejected for its
+    missing columns)."""
+    with path.open(encoding=encoding, errors="replace") as file:
+        first = file.readline().lstrip("\ufeff").lstrip('"')
+    after = first[len(FIELD):] if first.startswith(FIELD) else ""
+    after = after.lstrip('"')
+    return after[0] if after and after[0] not in "\r\n" else ","
 
 
 def _parse_choices(path: Path, field: str, text: str) -> dict[str, str]:

@@ -1,13 +1,19 @@
 """A fifth centre of an existing family joins with a YAML file only (PRRT_SITES_DIR): of
 the delimited family, with other column names, codes, units, delimiter, encoding and date
-format; of the Excel family, with other sheet names, headers and codes."""
+format; of the Excel family, with other sheet names, headers and codes; of the REDCap family, with
+other field, form and event names, choice codes and labels, delimiter and units."""
 
+import csv
+import re
 import shutil
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import Connection
 
 from etl import db
 from etl.config import REPO_DIR, Settings
@@ -184,34 +190,197 @@ def english_mapping(bbk: dict) -> dict:
 
 def test_a_centre_of_the_excel_family_loads_from_a_yaml_file_alone(settings, tmp_path,
                                                                     monkeypatch):
-    sites = tmp_path / "sites"
-    sites.mkdir()
-    bbk = yaml.safe_load((REPO_DIR / "etl" / "sites" / "bbk.yml").read_text(encoding="utf-8"))
-    (sites / "vie.yml").write_text(yaml.safe_dump(english_mapping(bbk), allow_unicode=True),
-                                   encoding="utf-8")
-    monkeypatch.setenv("PRRT_SITES_DIR", str(sites))
+    add_twin_mapping(tmp_path, monkeypatch, "bbk.yml", english_mapping)
     settings.inbox.mkdir(parents=True)
     shutil.copy(FIXTURES / SAMPLES["BBK"], settings.inbox)
     english_workbook(FIXTURES / SAMPLES["BBK"], settings.inbox / "VIE-20240601.xlsx")
     settings = Settings.from_env()
     with db.connect(settings) as connection:
-        db.upgrade(connection)
-        reports = load_deliveries(connection, settings, start_run(connection, "test"),
-                                  settings.inbox, load_all_mappings(settings))
-        assert [(r.delivery.site, r.status) for r in reports] == [("BBK", "loaded"),
-                                                                   ("VIE", "loaded")]
-        bbk_files, vie_files = ([(f.table, f.rows_read, f.rows_loaded, f.rows_skipped,
-                                  f.rows_quarantined) for f in r.files] for r in reports)
-        assert vie_files == bbk_files and sum(f[2] for f in vie_files) > 900
+        assert load_twins(connection, settings, "BBK", "VIE") > 900
         # the same records, but for the centre's pseudonyms and the source codes it sent
         recoded = recodings()
-        for table in raw_table_names():
-            fields = ", ".join(c for c in content_columns(metadata.tables[f"raw.{table}"])
-                               if c != "patient_pseudonym")
-            per_site = {site: sorted(map(tuple, rows), key=repr) for site in ("BBK", "VIE")
-                        for rows in [connection.exec_driver_sql(
-                            f"SELECT {fields} FROM raw.{table} WHERE site = ?",
-                            (site,)).fetchall()]}
+        bbk, vie = (records(connection, site, lambda column: True) for site in ("BBK", "VIE"))
+        for table, rows in bbk.items():
             expected = sorted((tuple(recoded.get(v, v) if isinstance(v, str) else v
-                                     for v in row) for row in per_site["BBK"]), key=repr)
-            assert per_site["VIE"] == expected, table
+                                     for v in row) for row in rows), key=repr)
+            assert vie[table] == expected, table
+
+
+def add_twin_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packaged: str,
+                     rename: Callable[[dict], dict]) -> dict:
+    """Write the ``rename``d packaged mapping to a sites folder (PRRT_SITES_DIR) and
+    return the packaged one, parsed."""
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    mapping = yaml.safe_load((REPO_DIR / "etl" / "sites" / packaged).read_text(encoding="utf-8"))
+    twin = rename(mapping)
+    (sites / f"{twin['site'].lower()}.yml").write_text(
+        yaml.safe_dump(twin, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("PRRT_SITES_DIR", str(sites))
+    return mapping
+
+
+def load_twins(connection: Connection, settings: Settings, packaged: str, twin: str) -> int:
+    """Load the inbox (a packaged centre's sample and its twin); both load, file for file
+    with the same rows read, loaded, skipped and quarantined. Returns the rows loaded."""
+    db.upgrade(connection)
+    reports = load_deliveries(connection, settings, start_run(connection, "test"),
+                              settings.inbox, load_all_mappings(settings))
+    assert [(r.delivery.site, r.status) for r in reports] == [(packaged, "loaded"),
+                                                               (twin, "loaded")]
+    packaged_files, twin_files = ([(f.table, f.rows_read, f.rows_loaded, f.rows_skipped,
+                                    f.rows_quarantined) for f in r.files] for r in reports)
+    assert twin_files == packaged_files
+    return sum(f[2] for f in twin_files)
+
+
+def records(connection: Connection, site: str,
+            compared: Callable[[str], bool]) -> dict[str, list[tuple]]:
+    """Each raw table's records of the centre, sorted: the ``compared`` content columns
+    (pseudonyms aside), floats to nine decimals (unit conversions)."""
+    per_table = {}
+    for table in raw_table_names():
+        fields = ", ".join(c for c in content_columns(metadata.tables[f"raw.{table}"])
+                           if c != "patient_pseudonym" and compared(c))
+        rows = connection.exec_driver_sql(f"SELECT {fields} FROM raw.{table} WHERE site = ?",
+                                          (site,)).fetchall()
+        per_table[table] = sorted((tuple(round(v, 9) if isinstance(v, float) else v
+                                         for v in row) for row in rows), key=repr)
+    return per_table
+
+
+# A centre of the REDCap family: IOW's sample with Spanish field, form and event names,
+# exported with semicolons, its choices renumbered in reverse and labelled in Spanish,
+# haemoglobin in g/L, the data dictionary comma-separated as REDCap writes it; IOW's
+# mapping with the same names replaced (structurally, in the parsed YAML).
+MAD_FORMS = {"demographics": "datos_basales", "treatment": "tratamiento",
+             "qlq_c30": "calidad_vida", "labs": "analitica", "imaging_lesions": "lesiones",
+             "adverse_events": "toxicidad", "followup": "seguimiento"}
+MAD_FIELDS = {
+    "sex": "sexo", "yob": "anio_nac", "primary_site": "origen", "who_grade": "grado_oms",
+    "ki67": "ki_67", "krenning": "krenning_sc", "met_site": "metastasis",
+    "cycle_date": "fecha_ciclo", "cycle_activity_mci": "actividad_mci", "agent": "farmaco",
+    "cycle_phase": "fase", "qlq_date": "fecha_cv", "kps": "karnofsky", "lab_date": "fecha_lab",
+    "cga_ngml": "cga_ng_ml", "nse_ngml": "nse_ng_ml", "hgb_g_dl": "hb_g_l", "plt_k_ul": "plaq",
+    "wbc_k_ul": "leuco", "anc_k_ul": "neutro", "alc_k_ul": "linfo", "creat_mg_dl": "creat",
+    "img_date": "fecha_img", "lesion_id": "lesion", "lesion_site": "localizacion",
+    "target": "diana", "ld_mm": "diam_mm", "new_lesion": "nueva", "ae_term": "termino",
+    "ae_grade": "grado_ctcae", "ae_onset": "inicio", "last_contact": "ultimo_contacto",
+    "vital_status": "estado_vital", "death_date": "fecha_muerte",
+    **{f"q{item}": f"c30_{item:02d}" for item in range(1, 31)}}
+MAD_LABELS = {"Male": "Hombre", "Female": "Mujer", "Regular": "Ordinaria", "Salvage": "Rescate",
+              "Alive": "Vivo", "Dead": "Fallecido"}
+MAD_EVENT = r"ciclo_(\d+)_arm_\d+"
+
+
+def mad_column(column: str) -> str:
+    """The export column IOW's ``column`` becomes (checkbox codes renumbered 1..4 -> 4..1)."""
+    field, checkbox, code = column.partition("___")
+    if checkbox:
+        return f"{MAD_FIELDS[field]}___{5 - int(code)}"
+    form = column.removesuffix("_complete")
+    if form != column and form in MAD_FORMS:
+        return f"{MAD_FORMS[form]}_complete"
+    return MAD_FIELDS.get(column, column)
+
+
+def decoded_fields(iow: dict) -> set[str]:
+    """IOW's choice fields its mapping reads by label (their codes may be renumbered)."""
+    return {spec.get("column") or spec["checkbox"] for extract in iow["extracts"]
+            for spec in extract["fields"].values()
+            if isinstance(spec, dict) and (spec.get("labels") or spec.get("checkbox"))}
+
+
+def spanish_dictionary(source: Path, target: Path, decoded: set[str]) -> dict[str, dict]:
+    """Write the renamed dictionary; return each decoded field's old code -> new code."""
+    header, *rows = csv.reader(source.open(encoding="utf-8"))
+    recoded = {}
+    for row in rows:
+        field, choices = row[0], row[5]
+        row[0], row[1] = MAD_FIELDS.get(field, field), MAD_FORMS[row[1]]
+        if field in decoded and choices:
+            parts = [part.split(",", 1) for part in choices.split("|")]
+            recoded[field] = {code.strip(): str(len(parts) - index)
+                              for index, (code, _) in enumerate(parts)}
+            row[5] = " | ".join(f"{recoded[field][code.strip()]}, "
+                                f"{MAD_LABELS.get(label.strip(), label.strip())}"
+                                for code, label in reversed(parts))
+    with target.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([header, *rows])
+    return recoded
+
+
+def spanish_export(source: Path, target: Path, recoded: dict[str, dict]) -> None:
+    header, *rows = csv.reader(source.open(encoding="utf-8"))
+    with target.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file, delimiter=";")
+        writer.writerow([mad_column(column) for column in header])
+        for values in rows:
+            row = dict(zip(header, values, strict=True))
+            row["redcap_event_name"] = re.sub(r"cycle_(\d+)", r"ciclo_\1",
+                                              row["redcap_event_name"])
+            row["redcap_repeat_instrument"] = MAD_FORMS.get(row["redcap_repeat_instrument"], "")
+            for field, codes in recoded.items():
+                row[field] = codes.get(row[field], row[field]) if field in row else None
+            if row["hgb_g_dl"]:
+                row["hgb_g_dl"] = f"{Decimal(row['hgb_g_dl']) * 10:f}"
+            writer.writerow([row[column] for column in header])
+
+
+def spanish_mapping(iow: dict) -> dict:
+    codes = {name: {MAD_LABELS.get(label, label): canonical for label, canonical in code.items()}
+             for name, code in iow["codes"].items()}
+    extracts = []
+    for extract in iow["extracts"]:
+        fields = {}
+        for name, spec in extract["fields"].items():
+            if isinstance(spec, str):
+                fields[name] = MAD_FIELDS.get(spec, spec)
+                continue
+            fields[name] = {**spec, **{key: MAD_FIELDS.get(spec[key], spec[key])
+                                       for key in ("column", "checkbox") if key in spec}}
+            if "pattern" in spec:
+                fields[name]["pattern"] = MAD_EVENT
+        renamed = {**extract, "file": "MAD_registro_*.csv", "form": MAD_FORMS[extract["form"]],
+                   "fields": fields}
+        unpivot = extract.get("unpivot")
+        if unpivot and "matching" in unpivot:
+            renamed["unpivot"] = {**unpivot, "matching": r"c30_(\d+)"}
+        elif unpivot:
+            columns = {MAD_FIELDS[column]: spec for column, spec in unpivot["columns"].items()}
+            if "hb_g_l" in columns:
+                columns["hb_g_l"] = {**columns["hb_g_l"], "unit": "g/L"}
+            renamed["unpivot"] = {**unpivot, "columns": columns}
+        extracts.append(renamed)
+    return {**iow, "site": "MAD", "name": "Madrid-style centre (REDCap, Spanish)",
+            "delivery": {"pattern": r"MAD_(?P<export_date>\d{8})",
+                         "export_date_format": "%Y%m%d"},
+            "reader": {"encoding": "utf-8", "delimiter": ";",
+                       "dictionary": "MAD_diccionario.csv"},
+            "codes": codes, "extracts": extracts}
+
+
+def test_a_centre_of_the_redcap_family_loads_from_a_yaml_file_alone(settings, tmp_path,
+                                                                     monkeypatch):
+    iow = add_twin_mapping(tmp_path, monkeypatch, "iow.yml", spanish_mapping)
+    sample = FIXTURES / SAMPLES["IOW"]
+    shutil.copytree(sample, settings.inbox / SAMPLES["IOW"])
+    delivery = settings.inbox / "MAD_20240601"
+    delivery.mkdir()
+    recoded = spanish_dictionary(sample / "IOW_data_dictionary.csv",
+                                 delivery / "MAD_diccionario.csv", decoded_fields(iow))
+    spanish_export(sample / "IOW_redcap_20240601.csv", delivery / "MAD_registro_20240601.csv",
+                   recoded)
+    settings = Settings.from_env()
+    with db.connect(settings) as connection:
+        assert load_twins(connection, settings, "IOW", "MAD") > 1800
+        # the same records, but for pseudonyms and the source codes and units as sent
+        assert (records(connection, "MAD", lambda column: "source" not in column)
+                == records(connection, "IOW", lambda column: "source" not in column))
+        # haemoglobin sent in g/L, stored in g/dL: 115 g/L is IOW's 11.5 g/dL
+        haemoglobin = connection.exec_driver_sql(
+            "SELECT site, lab_source_unit, count(*), count(*) FILTER (WHERE value = 11.5 AND "
+            "lab_source_value IN ('11.5', '115.0')) FROM raw.lab_result WHERE analyte = 'HGB' "
+            "GROUP BY ALL ORDER BY site").fetchall()
+        assert [row[:2] for row in haemoglobin] == [("IOW", "g/dL"), ("MAD", "g/L")]
+        assert haemoglobin[0][2:] == haemoglobin[1][2:] and haemoglobin[0][3] >= 1
