@@ -39,6 +39,8 @@ from models.base import metadata
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
 SAMPLE_SIZE = 5
+# Frames of one row per file or table: a failure names its rows by these, not by value alone
+IDENTIFIED_BY = {"delivery_files": ["file", "table"], "delivery_snapshot": ["table"]}
 
 
 @dataclass(frozen=True)
@@ -181,16 +183,21 @@ class GateOne:
         if not suite:
             return []
         name = ".".join(filter(None, [delivery.site, frame_name, part]))
-        return self._run(name, suite, frame[_present(frame, suite)], frame_name, delivery)
+        identifying = [c for c in IDENTIFIED_BY.get(frame_name, []) if c in frame.columns]
+        columns = _present(frame, suite)
+        columns += [c for c in identifying if c not in columns]
+        return self._run(name, suite, frame[columns], frame_name, delivery, identifying)
 
     def _run(self, name: str, suite: list, frame: pd.DataFrame, frame_name: str,
-             delivery: Delivery) -> list[CheckResult]:
+             delivery: Delivery, identifying: list[str]) -> list[CheckResult]:
         from great_expectations.core.run_identifier import RunIdentifier
 
+        result_format = {"result_format": "SUMMARY",
+                         "unexpected_index_column_names": identifying} if identifying else "SUMMARY"
         outcome = self._definition(name, suite).run(
             batch_parameters={"dataframe": _plain(frame)},
-            run_id=RunIdentifier(run_name=delivery.name), result_format="SUMMARY")
-        return [_result(frame_name, result) for result in outcome.results]
+            run_id=RunIdentifier(run_name=delivery.name), result_format=result_format)
+        return [_result(frame_name, result, identifying) for result in outcome.results]
 
     def _definition(self, name: str, suite: list):
         """One suite and validation definition per centre, frame and part of the suite,
@@ -248,7 +255,7 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(plain).copy()
 
 
-def _result(frame_name: str, result) -> CheckResult:
+def _result(frame_name: str, result, identifying: list[str]) -> CheckResult:
     config = result.expectation_config
     kwargs = config.kwargs
     columns = kwargs.get("column") or ", ".join(
@@ -260,6 +267,9 @@ def _result(frame_name: str, result) -> CheckResult:
     message = config.meta.get("why", "")
     if not result.success:
         sample = details.get("partial_unexpected_list") or []
+        rows = details.get("partial_unexpected_index_list") or []
+        if identifying and rows and all(isinstance(row, dict) for row in rows):
+            sample = [_identified(row, identifying, kwargs.get("column")) for row in rows]
         if result.exception_info and result.exception_info.get("raised_exception"):
             message += f" (could not be evaluated: {result.exception_info['exception_message']})"
         elif sample:
@@ -271,6 +281,15 @@ def _result(frame_name: str, result) -> CheckResult:
         kahn_category=config.meta.get("kahn_category"),
         severity=severity_of(config), passed=bool(result.success),
         failures=failures, message=message)
+
+
+def _identified(row: dict, identifying: list[str], column: str | None) -> str:
+    """``qs.xpt / qlq_c30_item_response: 0.983``: the failing row by name, and its value."""
+    name = " / ".join(str(row[c]) for c in identifying if row.get(c) is not None)
+    value = row.get(column) if column else None
+    if value is None:
+        return name
+    return f"{name}: {value:.3g}" if isinstance(value, float) else f"{name}: {value}"
 
 
 def snapshot_changes(connection: Connection, site: str, tables: dict[str, pd.DataFrame]

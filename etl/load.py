@@ -331,13 +331,20 @@ def write_delivery(connection: Connection, run_id: str, delivery: Delivery,
 
 
 def record_rejection(connection: Connection, run_id: str, delivery: Delivery, message: str,
-                     now: datetime, audit: AuditWriter | None = None) -> DeliveryReport:
+                     now: datetime, audit: AuditWriter | None = None,
+                     extracted: Extracted | None = None) -> DeliveryReport:
+    """Record a delivery that loads nothing; one rejected after its extract (by gate 1)
+    keeps its per-file accounting and quarantined rows, which say what to fix."""
+    files = extracted.files if extracted is not None else []
     with transaction(connection):
-        delivery_id = _insert_delivery(connection, run_id, delivery, "rejected", [], message,
-                                       now)
+        delivery_id = _insert_delivery(connection, run_id, delivery, "rejected", files,
+                                       message, now)
+        if extracted is not None:
+            _insert_files(connection, delivery_id, files)
+            _insert_quarantine(connection, delivery_id, delivery.site, extracted.issues)
         if audit is not None:
             audit(connection, delivery_id)
-    return DeliveryReport(delivery=delivery, status="rejected", message=message)
+    return DeliveryReport(delivery=delivery, status="rejected", message=message, files=files)
 
 
 def _insert_delivery(connection: Connection, run_id: str, delivery: Delivery, status: str,

@@ -23,6 +23,7 @@ from etl.extract_ahead import Ahead, extracts_ahead
 from etl.inbox import Delivery, discover
 from etl.load import (
     DeliveryReport,
+    FileReport,
     already_loaded,
     newer_loaded,
     record_rejection,
@@ -125,9 +126,10 @@ class Loader:
         if not checked.passed:
             message = ("critical quality expectation(s) failed: "
                        + checked.describe(checked.critical_failures))
+            _print_files(extracted.files)
             say(f"x {delivery.name}: REJECTED by gate 1: {message}")
             return record_rejection(connection, self.run_id, delivery, message, utc_now(),
-                                    self._auditor(checked))
+                                    self._auditor(checked), extracted)
         say(f"  gate 1 passed ({len(checked.results)} expectations, "
             f"{len(checked.warnings)} warning(s))")
         maybe_crash("gate")
@@ -156,7 +158,15 @@ def load_deliveries(connection: Connection, settings: Settings, run_id: str, inb
 
 
 def _print_accounting(report: DeliveryReport) -> None:
-    for file in report.files:
+    _print_files(report.files)
+    for table, counts in report.merges.items():
+        say(f"  raw.{table}: {counts.inserted} new, {counts.updated} changed, "
+            f"{counts.withdrawn} withdrawn")
+
+
+def _print_files(files: list[FileReport]) -> None:
+    """Rows read, loaded, skipped and quarantined by reason, per file and table."""
+    for file in files:
         if file.table is None and file.rows_read == 0:
             continue
         reasons = ", ".join(f"{reason} {count}" for reason, count in
@@ -166,9 +176,6 @@ def _print_accounting(report: DeliveryReport) -> None:
         say(f"  {file.file_name} -> {target}: read {file.rows_read}, "
             f"loaded {file.rows_loaded}{skipped}, quarantined {file.rows_quarantined}"
             + (f" ({reasons})" if reasons else ""))
-    for table, counts in report.merges.items():
-        say(f"  raw.{table}: {counts.inserted} new, {counts.updated} changed, "
-            f"{counts.withdrawn} withdrawn")
 
 
 def run_build(settings: Settings) -> transform.BuildResult:

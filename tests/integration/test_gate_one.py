@@ -2,6 +2,7 @@
 a warning-only delivery loads with its warnings recorded in ``meta.gate_result``."""
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 from etl import db
@@ -54,6 +55,8 @@ def test_a_truncated_export_is_rejected_and_withdraws_nothing(settings):
     assert [r.status for r in reports] == ["rejected"]
     assert "delivery_snapshot" in reports[0].message
     assert "withdrawn_share" in reports[0].message
+    # the failure names the table: 30 of the 40 patients would be withdrawn
+    assert "(e.g. patient: 0.75" in reports[0].message
     assert current_records(settings) == before
     failed = query(settings, "SELECT g.target, g.severity, g.kahn_category, d.status FROM "
                    "meta.gate_result g JOIN meta.delivery d USING (delivery_id) WHERE NOT "
@@ -70,11 +73,22 @@ def recode_sex(path, codes: dict[str, str], rows: int | None = None) -> None:
 
 def test_a_file_mostly_quarantined_rejects_the_delivery(settings):
     [written] = write_deliveries(settings.inbox, 40, 9, ["ROT"], EXPORT)
+    sexes = Counter(line.split(";")[1] for line in (written.path / "patienten.csv").read_text(
+        encoding="cp1252").splitlines()[1:])
     recode_sex(written.path / "patienten.csv", {"M": "man", "V": "vrouw"})
     [report] = load(settings)
     assert report.status == "rejected"
     assert "quarantined_share" in report.message
+    assert "(e.g. patienten.csv / patient: 1)" in report.message  # the file, by name
     assert query(settings, "SELECT count(*) FROM raw.patient") == [(0,)]
+    # what to fix stays on record: the file's accounting and each row's fault
+    assert query(settings, "SELECT d.status, d.rows_quarantined, f.rows_read, "
+                 "f.rows_quarantined FROM meta.delivery d JOIN meta.delivery_file f "
+                 "USING (delivery_id) WHERE f.target_table = 'patient'") == [
+        ("rejected", 40, 40, 40)]
+    assert query(settings, "SELECT column_name, source_value, count(*) FROM "
+                 "meta.quarantined_row GROUP BY ALL ORDER BY 2") == [
+        ("geslacht", "man", 40 - sexes["V"]), ("geslacht", "vrouw", sexes["V"])]
 
 
 def test_a_few_faults_in_a_small_file_are_quarantined_not_rejected(settings):
