@@ -1,8 +1,10 @@
 """A fifth centre of an existing family joins with a YAML file only (PRRT_SITES_DIR): of
 the delimited family, with other column names, codes, units, delimiter, encoding and date
-format; of the Excel family, with other sheet names, headers and codes; of the REDCap family, with
-other field, form and event names, choice codes and labels, delimiter and units."""
+format; of the Excel family, with other sheet names, headers and codes; of the REDCap
+family, with other field, form and event names, choice codes and labels, delimiter and
+units; of the SDTM family, with a sponsor's own terms, test codes and units."""
 
+import copy
 import csv
 import re
 import shutil
@@ -11,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from sqlalchemy import Connection
@@ -21,6 +24,7 @@ from etl.mapping import content_columns, load_all_mappings, raw_table_names
 from etl.pipeline import load_deliveries
 from etl.pseudonym import pseudonym
 from etl.runs import start_run
+from etl.synth.xport import write_xport
 from models.base import metadata
 from tests.conftest import FIXTURES, SAMPLES, TEST_KEY
 
@@ -226,10 +230,12 @@ def load_twins(connection: Connection, settings: Settings, packaged: str, twin: 
     db.upgrade(connection)
     reports = load_deliveries(connection, settings, start_run(connection, "test"),
                               settings.inbox, load_all_mappings(settings))
-    assert [(r.delivery.site, r.status) for r in reports] == [(packaged, "loaded"),
-                                                               (twin, "loaded")]
+    by_site = {r.delivery.site: r for r in reports}
+    assert {site: r.status for site, r in by_site.items()} == {packaged: "loaded",
+                                                                twin: "loaded"}
     packaged_files, twin_files = ([(f.table, f.rows_read, f.rows_loaded, f.rows_skipped,
-                                    f.rows_quarantined) for f in r.files] for r in reports)
+                                    f.rows_quarantined) for f in by_site[site].files]
+                                  for site in (packaged, twin))
     assert twin_files == packaged_files
     return sum(f[2] for f in twin_files)
 
@@ -384,3 +390,90 @@ def test_a_centre_of_the_redcap_family_loads_from_a_yaml_file_alone(settings, tm
             "GROUP BY ALL ORDER BY site").fetchall()
         assert [row[:2] for row in haemoglobin] == [("IOW", "g/dL"), ("MAD", "g/L")]
         assert haemoglobin[0][2:] == haemoglobin[1][2:] and haemoglobin[0][3] >= 1
+
+
+# A centre of the SDTM family: TRL's sample from another sponsor, whose controlled terms
+# and units differ where SDTM leaves them to the sponsor (categories, test codes,
+# qualifier names, dose in MBq, diameters in cm), described by TRL's mapping with those
+# codes and names replaced.
+MUN_TERMS = {  # domain -> variable -> TRL's value -> the sponsor's
+    "EX": {"EXCAT": {"REGULAR": "STANDARD", "RETREATMENT": "SALVAGE"},
+           "EXTRT": {"177LU-DOTATATE": "LUTETIUM (177LU) OXODOTREOTIDE"}},
+    "QS": {"QSCAT": {"EORTC QLQ-C30 V3.0": "QLQ-C30"},
+           "QSTESTCD": {f"QLQ{item:02d}": f"C30Q{item:02d}" for item in range(1, 31)}},
+    "LB": {"LBTESTCD": {"CHROMOGA": "CHGA", "PLAT": "PLT", "LYM": "LYMPH"}},
+    "SUPPDM": {"QNAM": {"PRIMSITE": "PRIMTUM", "METBONE": "BONEMET"}},
+    "RS": {"RSCAT": {"RECIST 1.1": "RECIST V1.1"}},
+    "DS": {"DSDECOD": {"LAST CONTACT": "LAST KNOWN ALIVE"}},
+}
+MUN_SUPPDM = {"PRIMSITE": "PRIMTUM", "METBONE": "BONEMET"}
+
+
+def sponsor_delivery(source: Path, target: Path) -> None:
+    """TRL's datasets with the sponsor's terms, MBq doses and centimetre diameters."""
+    target.mkdir()
+    for path in sorted(source.glob("*.xpt")):
+        domain = path.stem.upper()
+        frame = pd.read_sas(path, format="xport", encoding="utf-8")
+        for variable, terms in MUN_TERMS.get(domain, {}).items():
+            frame[variable] = frame[variable].replace(terms)
+        if domain == "EX":
+            in_gbq = frame["EXDOSU"] == "GBq"
+            frame.loc[in_gbq, "EXDOSE"] = (frame.loc[in_gbq, "EXDOSE"] * 1000).round(6)
+            frame.loc[in_gbq, "EXDOSU"] = "MBq"
+        if domain == "TR":
+            in_mm = (frame["TRORRESU"] == "mm") & (frame["TRORRES"] != "")
+            frame.loc[in_mm, "TRORRES"] = [f"{Decimal(mm) / 10:f}"
+                                           for mm in frame.loc[in_mm, "TRORRES"]]
+            frame.loc[in_mm, "TRORRESU"] = "cm"
+        write_xport(frame, target / path.name, domain, date(2024, 6, 1))
+
+
+def sponsor_mapping(trl: dict) -> dict:
+    def recoded(name: str, domain: str, variable: str) -> dict:
+        terms = MUN_TERMS[domain][variable]
+        return {terms.get(code, code): value for code, value in trl["codes"][name].items()}
+    codes = {**trl["codes"], "phase": recoded("phase", "EX", "EXCAT"),
+             "agent": {**trl["codes"]["agent"], **recoded("agent", "EX", "EXTRT")},
+             "instrument": recoded("instrument", "QS", "QSCAT"),
+             "analyte": recoded("analyte", "LB", "LBTESTCD"),
+             "criterion": recoded("criterion", "RS", "RSCAT")}
+    selected = {"EORTC QLQ-C30 V3.0": "QLQ-C30", "LAST CONTACT": "LAST KNOWN ALIVE"}
+    extracts = []
+    for extract in trl["extracts"]:
+        renamed = copy.deepcopy(extract)
+        for chosen in [renamed, *renamed.get("join", [])]:
+            if "where" in chosen:
+                chosen["where"] = {column: selected.get(value, value)
+                                   for column, value in chosen["where"].items()}
+        for spec in renamed["fields"].values():
+            if isinstance(spec, dict) and spec.get("column") in MUN_SUPPDM:
+                spec["column"] = MUN_SUPPDM[spec["column"]]
+            if isinstance(spec, dict) and spec.get("pattern") == r"QLQ(\d+)":
+                spec["pattern"] = r"C30Q(\d+)"
+        extracts.append(renamed)
+    return {**trl, "site": "MUN", "name": "Munich-style sponsor (SDTM, own terms)",
+            "delivery": {"pattern": r"MUN_(?P<export_date>\d{8})",
+                         "export_date_format": "%Y%m%d"},
+            "codes": codes, "extracts": extracts}
+
+
+def test_a_centre_of_the_sdtm_family_loads_from_a_yaml_file_alone(settings, tmp_path,
+                                                                   monkeypatch):
+    add_twin_mapping(tmp_path, monkeypatch, "trl.yml", sponsor_mapping)
+    sample = FIXTURES / SAMPLES["TRL"]
+    shutil.copytree(sample, settings.inbox / SAMPLES["TRL"])
+    sponsor_delivery(sample, settings.inbox / "MUN_20240601")
+    settings = Settings.from_env()
+    with db.connect(settings) as connection:
+        assert load_twins(connection, settings, "TRL", "MUN") > 1000
+        # the same records, but for pseudonyms and the source codes and units as sent
+        assert (records(connection, "MUN", lambda column: "source" not in column)
+                == records(connection, "TRL", lambda column: "source" not in column))
+        # 7.34 GBq sent as 7340 MBq; 12 mm as 1.2 cm
+        assert connection.exec_driver_sql(
+            "SELECT DISTINCT activity_source_unit FROM raw.treatment_cycle WHERE site = 'MUN' "
+            "ORDER BY 1").scalars().all() == ["MBq", "mCi"]
+        assert connection.exec_driver_sql(
+            "SELECT DISTINCT diameter_source_unit FROM raw.lesion_measurement "
+            "WHERE site = 'MUN' AND diameter_mm IS NOT NULL").scalars().all() == ["cm"]
