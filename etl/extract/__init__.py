@@ -71,17 +71,19 @@ class Source:
 
 def resolve_file(delivery: Delivery, pattern: str | None) -> str:
     """The delivery file a mapping names: a name or glob inside the delivery folder, or,
-    for a single-file delivery, the delivery itself (``file`` omitted or matching)."""
+    for a single-file delivery, the delivery itself (``file`` omitted or matching).
+    Matched ignoring case: the same system writes ``DM.XPT`` on one server and ``dm.xpt``
+    on another, and Windows, where most exports are made, does not tell them apart."""
     names = sorted(delivery.file_sha256)
     if delivery.path.is_file():
-        if pattern is None or fnmatch.fnmatch(names[0], pattern):
+        if pattern is None or _matches(names[0], pattern):
             return names[0]
         raise DeliveryRejected(f"{delivery.name}: the mapping expects {pattern!r}, but the "
                                "delivery is this single file")
     if pattern is None:
         raise DeliveryRejected(f"{delivery.name}: a folder delivery, but the mapping names "
                                "no file for this extract")
-    found = [name for name in names if fnmatch.fnmatch(name, pattern)]
+    found = [name for name in names if _matches(name, pattern)]
     if not found:
         raise DeliveryRejected(f"{delivery.name}: no file matching {pattern!r} "
                                f"(found: {', '.join(names) or 'nothing'})")
@@ -89,6 +91,10 @@ def resolve_file(delivery: Delivery, pattern: str | None) -> str:
         raise DeliveryRejected(f"{delivery.name}: several files match {pattern!r}: "
                                f"{', '.join(found)}")
     return found[0]
+
+
+def _matches(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
 
 
 def file_path(delivery: Delivery, name: str) -> Path:
