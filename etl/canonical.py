@@ -325,6 +325,8 @@ def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd
     else:
         parsed = per_distinct(text, lambda distinct: pd.to_datetime(
             distinct, format=date_format, errors="coerce"))
+        if context.mapping.format == "excel":
+            parsed = _with_date_cells(text, parsed)
     bad = text.notna() & parsed.isna() & ~rejected_partial
     issues.add(bad, "unparseable_date", label, text,
                f"not a date in the format {date_format}")
@@ -332,6 +334,17 @@ def _parse_dates(context: FieldContext, column: Column, spec: FieldMap, text: pd
     issues.add(future, "future_date", label, text,
                f"a date after the export date {context.today}")
     return _as_dates(parsed)
+
+
+def _with_date_cells(text: pd.Series, parsed: pd.Series) -> pd.Series:
+    """A workbook's date cells arrive as full ISO dates (``etl.extract.excel``) whatever
+    format the centre types dates in, and a hand-kept column mixes both: the cells the
+    centre's format did not read are taken as date cells when they are full ISO dates."""
+    unread = text.notna() & parsed.isna()
+    if not unread.any():
+        return parsed
+    cells, partial = per_distinct(text[unread], _parse_iso8601)
+    return parsed.fillna(cells.where(partial.isna()))
 
 
 def _as_dates(parsed: pd.Series) -> pd.Series:

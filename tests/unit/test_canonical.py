@@ -219,3 +219,27 @@ def test_a_date_column_empty_in_every_row_maps_to_no_dates(date_format):
     assert vital.issues.empty
     assert list(vital.rows["last_contact_date"]) == [date(2024, 5, 2)] * 2
     assert list(vital.rows["death_date"]) == [None, None]
+
+
+@pytest.mark.parametrize(("family", "expected"), [
+    ("excel", [date(2024, 2, 17), date(2024, 3, 5), date(2024, 4, 1), None, None]),
+    ("delimited", [date(2024, 2, 17), None, None, None, None])])
+def test_a_workbook_s_date_cells_are_read_beside_dates_typed_in_the_centre_s_format(
+        family, expected):
+    """In a hand-kept workbook a column mixes date cells (read as ISO dates) and dates
+    typed as text in the centre's format; a partial ISO date is no date cell."""
+    m = SiteMapping.model_validate({
+        "site": "TST", "name": "t", "format": family,
+        "delivery": {"pattern": "TST_(?P<export_date>\\d{8})"}, "date_format": "%d.%m.%Y",
+        "patient_id": "pid", "codes": {"yn": {"ja": True, "nein": False}},
+        "extracts": [{"table": "vital_status", "file": "v.csv",
+                      **({"sheet": "Verlauf"} if family == "excel" else {}),
+                      "fields": {"last_contact_date": "c",
+                                 "is_dead": {"column": "f", "codes": "yn"}}}]})
+    sent = ["17.02.2024", "2024-03-05", "2024-04-01T00:00:00", "2024-05", "31.02.2024"]
+    vital = map_extract(frame(pid=list("12345"), c=sent, f=["nein"] * 5), m.extracts[0], m,
+                        b"k", EXPORT)
+    read = dict(zip(vital.rows[SOURCE_ROW], vital.rows["last_contact_date"], strict=True))
+    assert [read.get(row) for row in range(2, 7)] == expected
+    assert issues_of(vital) == {(row, "unparseable_date", "c") for row in range(2, 7)
+                                if expected[row - 2] is None}
