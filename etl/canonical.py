@@ -37,6 +37,8 @@ QUALIFIERS = ("<=", ">=", "<", ">", "≤", "≥")
 FULL_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 ISO_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:T.*)?$")
 CHECKBOX_TICKS = {"1": True, "0": False}
+GROUPED_DIGITS = {  # decimal mark -> a number with thousands grouped by the other mark
+    ",": r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?", ".": r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?"}
 
 
 @dataclass
@@ -379,13 +381,24 @@ def _parse_iso8601(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _to_number(text: pd.Series, decimal_mark: str) -> pd.Series:
-    def parse(distinct: pd.Series) -> pd.Series:
-        normalised = distinct.str.strip()
-        if decimal_mark == ",":
-            normalised = normalised.str.replace(",", ".", regex=False)
-        return pd.to_numeric(normalised, errors="coerce")
+    return per_distinct(text, lambda distinct: pd.to_numeric(
+        _decimal_point_text(distinct, decimal_mark), errors="coerce"))
 
-    return per_distinct(text, parse)
+
+def _decimal_point_text(text: pd.Series, decimal_mark: str) -> pd.Series:
+    """Numbers as written by the centre, with ``.`` as decimal point and no grouping.
+
+    The other mark is a thousands separator where it groups digits by three (``1.250``
+    and ``1.250,5`` with a decimal comma are 1250 and 1250.5, not 1.25: a CgA of a
+    thousand read as one); elsewhere (``12.5`` with a decimal comma) it is left to mean
+    a decimal point, as it can mean nothing else."""
+    stripped = text.astype("string").str.strip()
+    grouped = stripped.str.fullmatch(GROUPED_DIGITS[decimal_mark]).fillna(False)
+    separator = "." if decimal_mark == "," else ","
+    stripped = stripped.where(~grouped, stripped.str.replace(separator, "", regex=False))
+    if decimal_mark == ",":
+        stripped = stripped.str.replace(",", ".", regex=False)
+    return stripped
 
 
 def _parse_numbers(text: pd.Series, decimal_mark: str, column: Column, issues: Issues,
@@ -467,9 +480,7 @@ def _exact_product(text: pd.Series, numbers: pd.Series, factors: pd.Series, deci
                    scale: int) -> pd.Series:
     """value × factor in decimal arithmetic (1 mCi = 0.037 GBq exactly, no float error)."""
     valid = numbers.notna() & factors.notna()
-    normalised = text.astype("string").str.strip()
-    if decimal_mark == ",":
-        normalised = normalised.str.replace(",", ".", regex=False)
+    normalised = _decimal_point_text(text, decimal_mark)
     quantum = Decimal(1).scaleb(-scale)
     products = [
         (Decimal(value) * factor).quantize(quantum) if ok else None

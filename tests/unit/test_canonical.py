@@ -59,6 +59,11 @@ def test_decimal_comma_dates_and_codes_map_to_canonical_values():
     ("mCi", "200", Decimal("7.4")),          # 200 × 37 MBq = 7400 MBq exactly
     ("mCi", "7,41", Decimal("0.27417")),     # 7.41 × 0.037, no float error
     ("MBq", "7400", Decimal("7.4")),
+    # with a decimal comma, a point grouping thousands is no decimal point
+    ("MBq", "7.400", Decimal("7.4")),
+    ("MBq", "7.400,5", Decimal("7.4005")),
+    ("MBq", "0.400", Decimal("0.0004")),     # no group starts with 0: a decimal point
+    ("GBq", "7.41", Decimal("7.41")),        # not three digits: a decimal point
 ])
 def test_activity_converts_exactly_to_gbq(unit, value, expected_gbq):
     result = run(cycles([("1", "20-03-2024", value, "regulier")]), unit=unit)
@@ -243,3 +248,25 @@ def test_a_workbook_s_date_cells_are_read_beside_dates_typed_in_the_centre_s_for
     assert [read.get(row) for row in range(2, 7)] == expected
     assert issues_of(vital) == {(row, "unparseable_date", "c") for row in range(2, 7)
                                 if expected[row - 2] is None}
+
+
+@pytest.mark.parametrize(("decimal", "sent", "expected"), [
+    (".", ["1,250", "1,250.5", "12.5", "12,5"], [1250.0, 1250.5, 12.5, None]),
+    (",", ["1.250", "1.250,5", "12,5", "1,250"], [1250.0, 1250.5, 12.5, 1.25]),
+])
+def test_lab_values_with_thousands_grouped_by_the_other_mark(decimal, sent, expected):
+    """A CgA of 1,250 µg/L is 1250 (not 1.25, nor refused); '12,5' with a decimal point is
+    no number (quarantined), '1,250' with a decimal comma is 1.25."""
+    m = SiteMapping.model_validate({
+        "site": "TST", "name": "t", "format": "delimited",
+        "delivery": {"pattern": "TST_(?P<export_date>\\d{8})"}, "reader": {"decimal": decimal},
+        "date_format": "ISO8601", "patient_id": "pid", "codes": {"lab": {"CgA": "CGA"}},
+        "extracts": [{"table": "lab_result", "file": "l.csv", "fields": {
+            "sample_date": "d", "analyte": {"column": "a", "codes": "lab"},
+            "value": {"column": "v", "unit": "ug/L"}}}]})
+    labs = map_extract(frame(pid=["1"] * 4, d=[f"2024-01-0{n}" for n in range(1, 5)],
+                             a=["CgA"] * 4, v=sent), m.extracts[0], m, b"k", EXPORT)
+    values = dict(zip(labs.rows[SOURCE_ROW], labs.rows["value"], strict=True))
+    assert [values.get(row) for row in range(2, 6)] == expected
+    assert issues_of(labs) == {(row, "invalid_number", "v") for row in range(2, 6)
+                               if expected[row - 2] is None}
