@@ -19,6 +19,7 @@ from etl.checked_before import record_checked
 from etl.config import Settings
 from etl.crashpoints import maybe_crash
 from etl.errors import DeliveryRejected
+from etl.extract import unnamed_files
 from etl.extract_ahead import Ahead, extracts_ahead
 from etl.inbox import Delivery, discover
 from etl.load import (
@@ -99,6 +100,8 @@ class Loader:
             return DeliveryReport(delivery=delivery, status="skipped")
         register_site(connection, loaded, utc_now())
         say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
+        for name in unnamed_files(loaded.mapping, delivery):
+            say(f"  {name}: not read, no extract of {loaded.path.name} names it")
         newer = newer_loaded(connection, delivery)
         if newer is not None:
             ahead.discard()

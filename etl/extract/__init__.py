@@ -93,6 +93,21 @@ def resolve_file(delivery: Delivery, pattern: str | None) -> str:
     return found[0]
 
 
+def unnamed_files(mapping: SiteMapping, delivery: Delivery) -> list[str]:
+    """Files of a folder delivery that the mapping names nowhere (extract, join,
+    supplemental qualifiers, data dictionary): not read, so never loaded; said each
+    night rather than passed over in silence (an SDTM sponsor's other domains; a file a
+    centre added to its export)."""
+    if delivery.path.is_file():
+        return []
+    named = [mapping.reader.dictionary] if mapping.reader.dictionary else []
+    for extract in mapping.extracts:
+        named += [extract.file, extract.supplemental, *(join.file for join in extract.join)]
+    patterns = [pattern for pattern in named if pattern]
+    return [name for name in sorted(delivery.file_sha256)
+            if not any(_matches(name, pattern) for pattern in patterns)]
+
+
 def _matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
 

@@ -1,12 +1,15 @@
-"""Which file of a delivery an extract reads: the mapping's name or glob, ignoring case."""
+"""Which file of a delivery an extract reads (the mapping's name or glob, ignoring case),
+and which files no part of the mapping names."""
 
 from datetime import date
 
 import pytest
 
+from etl.config import REPO_DIR
 from etl.errors import DeliveryRejected
-from etl.extract import resolve_file
+from etl.extract import resolve_file, unnamed_files
 from etl.inbox import Delivery
+from etl.mapping import load_mapping
 
 
 def delivery(tmp_path, *names: str) -> Delivery:
@@ -35,3 +38,17 @@ def test_a_missing_file_is_named_with_what_was_sent(tmp_path):
     sent = delivery(tmp_path, "DM.XPT")
     with pytest.raises(DeliveryRejected, match=r"no file matching 'ex\.xpt' \(found: DM\.XPT\)"):
         resolve_file(sent, "ex.xpt")
+
+
+@pytest.mark.parametrize(("site", "sent", "unnamed"), [
+    # every domain TRL maps, its SUPPDM (supplemental) and TU/DS (joined), and two more
+    ("trl", ["ae.xpt", "CM.XPT", "dm.xpt", "ds.xpt", "ex.xpt", "lb.xpt", "qs.xpt", "rs.xpt",
+             "suppdm.xpt", "tr.xpt", "tu.xpt", "vs.xpt"], ["CM.XPT", "vs.xpt"]),
+    # the data dictionary is named by the reader, the export by a glob
+    ("iow", ["IOW_data_dictionary.csv", "IOW_redcap_20240601.csv", "notes.txt"], ["notes.txt"]),
+    ("rot", ["behandelingen.csv", "beeldvorming.csv", "followup.csv", "lab.csv",
+             "patienten.csv", "qol.csv", "toxiciteit.csv"], []),
+])
+def test_files_no_part_of_the_mapping_names_are_listed(tmp_path, site, sent, unnamed):
+    mapping = load_mapping(REPO_DIR / "etl" / "sites" / f"{site}.yml").mapping
+    assert unnamed_files(mapping, delivery(tmp_path, *sent)) == unnamed
