@@ -25,11 +25,9 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None) -> pd.Data
         workbook = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as error:
         raise DeliveryRejected(f"{path}: not a readable Excel workbook: {error}") from None
-    if sheet not in workbook.sheet_names:
-        raise DeliveryRejected(f"{path}: no worksheet {sheet!r} "
-                               f"(found: {', '.join(workbook.sheet_names)})")
+    name = _worksheet(path, workbook.sheet_names, sheet)
     try:
-        rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (CalamineError, ValueError) as error:
         raise DeliveryRejected(f"{path}[{sheet}]: unreadable worksheet: {error}") from None
     if not rows:
@@ -46,6 +44,21 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None) -> pd.Data
     frame = pd.DataFrame(columns, index=range(len(body)))
     frame[SOURCE_ROW] = range(2, len(body) + 2)  # worksheet row 1 is the header
     return _without_trailing_blank_rows(frame)
+
+
+def _worksheet(path: Path, names: list[str], sheet: str | None) -> str:
+    """The worksheet the mapping names, ignoring case and blanks around the name (a tab
+    renamed by hand: ``Labor `` for ``Labor``); two such matches are refused by name."""
+    if sheet in names:
+        return sheet
+    wanted = (sheet or "").strip().casefold()
+    found = [name for name in names if name.strip().casefold() == wanted]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise DeliveryRejected(f"{path}: several worksheets match {sheet!r}: "
+                               f"{', '.join(map(repr, found))}")
+    raise DeliveryRejected(f"{path}: no worksheet {sheet!r} (found: {', '.join(names)})")
 
 
 def _text(cell: object) -> str | None:

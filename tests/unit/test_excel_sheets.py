@@ -1,0 +1,34 @@
+"""Which worksheet an extract reads: the mapping's name, ignoring case and blanks around
+a tab's name; none or two such worksheets reject the delivery by name."""
+
+import pytest
+
+from etl.errors import DeliveryRejected
+from etl.extract.excel import read_sheet
+from etl.mapping import ReaderOptions
+from etl.synth.xlsx import write_workbook
+
+
+def workbook(tmp_path, *sheets: str):
+    path = tmp_path / "export.xlsx"
+    write_workbook(path, [(name, ["Pat-ID", "Wert"], iter([[number, f"{name}!"]]))
+                          for number, name in enumerate(sheets, start=1)],
+                   date_format="dd.mm.yyyy")
+    return path
+
+
+@pytest.mark.parametrize("sent", ["Labor", "labor", "Labor ", " LABOR"])
+def test_the_mapping_s_sheet_is_found_whatever_the_case_and_blanks(tmp_path, sent):
+    path = workbook(tmp_path, "Patienten", sent)
+    frame = read_sheet(path, ReaderOptions(), "Labor")
+    assert frame[["Pat-ID", "Wert"]].values.tolist() == [["2", f"{sent}!".strip()]]
+
+
+def test_two_matching_sheets_and_a_missing_one_are_refused_by_name(tmp_path):
+    path = workbook(tmp_path, "Labor", "labor ")
+    with pytest.raises(DeliveryRejected, match="several worksheets match 'LABOR': 'Labor', "
+                                               "'labor '"):
+        read_sheet(path, ReaderOptions(), "LABOR")
+    with pytest.raises(DeliveryRejected, match=r"no worksheet 'Therapie' \(found: Labor, "
+                                               r"labor \)"):
+        read_sheet(path, ReaderOptions(), "Therapie")
