@@ -34,11 +34,12 @@ from etl.sql import identifier, literal
 CHUNK = 1 << 20
 CELLS = "cells"
 T = TypeVar("T")
-FIRST_LINE = 2  # line 1 is the header; source_row = line number (one line per record)
+FIRST_LINE = 2  # the header is row 1; source_row = the record's row as a spreadsheet
+# shows it: its line number, unless a quoted cell before it spans lines
 
 
 def read_file(path: Path, options: ReaderOptions) -> pd.DataFrame:
-    """All cells as stripped text, missing tokens as NA; ``source_row`` = line number."""
+    """All cells as stripped text, missing tokens as NA; ``source_row`` = row number."""
     with DelimitedTable(path, options) as table:
         return table.frame()
 

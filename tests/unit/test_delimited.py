@@ -140,3 +140,16 @@ def test_the_header_is_read_as_written(tmp_path: Path):
     frame = read_file(path, ReaderOptions(delimiter=";"))
     assert frame.columns.tolist() == ["id", "a;b", "x", SOURCE_ROW]
     assert frame.iloc[0].tolist() == ["1", "2", "5", 2]
+
+
+def test_a_quoted_cell_may_span_lines_and_rows_are_numbered_as_a_spreadsheet_shows_them(
+        tmp_path: Path):
+    path = tmp_path / "toxiciteit.csv"
+    path.write_bytes('patnr;term;graad\r\n1;"Misselijk;\r\nbraken";2\r\n1;Alopecia;9\r\n'
+                     .encode("cp1252"))
+    options = ReaderOptions(delimiter=";", encoding="cp1252")
+    frame = read_file(path, options)
+    assert frame.values.tolist() == [["1", "Misselijk;\r\nbraken", "2", 2],
+                                     ["1", "Alopecia", "9", 3]]
+    with DelimitedTable(path, options) as table:
+        assert table.source_rows().tolist() == [2, 3]
