@@ -30,8 +30,8 @@ CHOICE_TYPES = ("radio", "dropdown", "checkbox")
 
 def read_choices(path: Path, options: ReaderOptions) -> dict[str, dict[str, str]]:
     """Field -> {code: label} from the data dictionary, read in the centre's encoding."""
-    dictionary = delimited.read_file(path, options.model_copy(update={
-        "delimiter": _dictionary_delimiter(path, options.encoding), "decimal": "."}))
+    dictionary = delimited.read_file(path, options.model_copy(
+        update={"delimiter": _dictionary_delimiter(path, options.encoding)}))
     missing = {FIELD, FIELD_TYPE, CHOICES} - set(dictionary.columns)
     if missing:
         raise DeliveryRejected(f"{path}: not a REDCap data dictionary; missing column(s) "
