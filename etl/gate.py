@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
+from etl.canonical import SOURCE_ROW
 from etl.checked_before import (
     EVERY,
     NEW_OR_CHANGED,
@@ -39,8 +40,9 @@ from models.base import metadata
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 GATE1, GATE2 = "gate1", "gate2"
 SAMPLE_SIZE = 5
-# Frames of one row per file or table: a failure names its rows by these, not by value alone
-IDENTIFIED_BY = {"delivery_files": ["file", "table"], "delivery_snapshot": ["table"]}
+# How a failing row is named, by the first of these a frame has: where the record came
+# from (records, and the frames derived from them), or the delivery's file and table
+ROW_NAMES = (["source_file", SOURCE_ROW], ["file", "table"], ["table"])
 
 
 @dataclass(frozen=True)
@@ -183,21 +185,18 @@ class GateOne:
         if not suite:
             return []
         name = ".".join(filter(None, [delivery.site, frame_name, part]))
-        identifying = [c for c in IDENTIFIED_BY.get(frame_name, []) if c in frame.columns]
-        columns = _present(frame, suite)
-        columns += [c for c in identifying if c not in columns]
-        return self._run(name, suite, frame[columns], frame_name, delivery, identifying)
+        return self._run(name, suite, frame, frame_name, delivery)
 
     def _run(self, name: str, suite: list, frame: pd.DataFrame, frame_name: str,
-             delivery: Delivery, identifying: list[str]) -> list[CheckResult]:
+             delivery: Delivery) -> list[CheckResult]:
+        """GX sees only the columns the suite reads; a failure's rows are named from the
+        whole ``frame`` by the index GX reports."""
         from great_expectations.core.run_identifier import RunIdentifier
 
-        result_format = {"result_format": "SUMMARY",
-                         "unexpected_index_column_names": identifying} if identifying else "SUMMARY"
         outcome = self._definition(name, suite).run(
-            batch_parameters={"dataframe": _plain(frame)},
-            run_id=RunIdentifier(run_name=delivery.name), result_format=result_format)
-        return [_result(frame_name, result, identifying) for result in outcome.results]
+            batch_parameters={"dataframe": _plain(frame[_present(frame, suite)])},
+            run_id=RunIdentifier(run_name=delivery.name), result_format="SUMMARY")
+        return [_result(frame_name, result, frame) for result in outcome.results]
 
     def _definition(self, name: str, suite: list):
         """One suite and validation definition per centre, frame and part of the suite,
@@ -255,7 +254,7 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(plain).copy()
 
 
-def _result(frame_name: str, result, identifying: list[str]) -> CheckResult:
+def _result(frame_name: str, result, frame: pd.DataFrame) -> CheckResult:
     config = result.expectation_config
     kwargs = config.kwargs
     columns = kwargs.get("column") or ", ".join(
@@ -266,10 +265,11 @@ def _result(frame_name: str, result, identifying: list[str]) -> CheckResult:
     failures = details.get("unexpected_count")
     message = config.meta.get("why", "")
     if not result.success:
-        sample = details.get("partial_unexpected_list") or []
-        rows = details.get("partial_unexpected_index_list") or []
-        if identifying and rows and all(isinstance(row, dict) for row in rows):
-            sample = [_identified(row, identifying, kwargs.get("column")) for row in rows]
+        sample = [_shown(value) for value in details.get("partial_unexpected_list") or []]
+        names = _row_names(frame, details.get("partial_unexpected_index_list") or [])
+        if names:
+            sample = ([f"{name}: {value}" for name, value in zip(names, sample, strict=True)]
+                      if len(sample) == len(names) else names)
         if result.exception_info and result.exception_info.get("raised_exception"):
             message += f" (could not be evaluated: {result.exception_info['exception_message']})"
         elif sample:
@@ -283,13 +283,25 @@ def _result(frame_name: str, result, identifying: list[str]) -> CheckResult:
         failures=failures, message=message)
 
 
-def _identified(row: dict, identifying: list[str], column: str | None) -> str:
-    """``qs.xpt / qlq_c30_item_response: 0.983``: the failing row by name, and its value."""
-    name = " / ".join(str(row[c]) for c in identifying if row.get(c) is not None)
-    value = row.get(column) if column else None
-    if value is None:
-        return name
-    return f"{name}: {value:.3g}" if isinstance(value, float) else f"{name}: {value}"
+def _row_names(frame: pd.DataFrame, index: list) -> list[str]:
+    """The failing rows GX reports by index, named by ``ROW_NAMES`` (``lab.csv row 493``,
+    ``qs.xpt / qlq_c30_item_response``); none when the frame has no such columns."""
+    columns = next((c for c in ROW_NAMES if set(c) <= set(frame.columns)), None)
+    if columns is None or not index or not frame.index.is_unique \
+            or frame.index.isin(index).sum() != len(set(index)):
+        return []
+    rows = frame.loc[index, columns].astype(object).itertuples(index=False, name=None)
+    if columns[-1] == SOURCE_ROW:
+        return [f"{file} row {row}" for file, row in rows]
+    return [" / ".join(str(v) for v in row if not pd.isna(v)) for row in rows]
+
+
+def _shown(value: object) -> str:
+    """A failing value as the message shows it: shares to three decimals, a column
+    pair's two values as ``(2024-03-20, 2024-04-01)``."""
+    if isinstance(value, tuple | list):
+        return f"({', '.join(map(_shown, value))})"
+    return str(round(value, 3)) if isinstance(value, float) else str(value)
 
 
 def snapshot_changes(connection: Connection, site: str, tables: dict[str, pd.DataFrame]

@@ -4,7 +4,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from etl.severity import WARNING
-from expectations.rules import canonical_table, date_order, patient_dates
+from expectations.rules import canonical_table, date_order, patient_dates, with_source
 
 TABLES = ["adverse_event"]
 
@@ -14,7 +14,7 @@ def derived_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     if events is None:
         return {}
     return {"adverse_event_in_life": patient_dates(
-        tables, events[["patient_pseudonym", "onset_date"]])}
+        tables, with_source(events, ["patient_pseudonym", "onset_date"]))}
 
 
 def expectations() -> dict[str, list[gxe.Expectation]]:

@@ -4,7 +4,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from etl.severity import WARNING
-from expectations.rules import PLAUSIBILITY, canonical_table, meta
+from expectations.rules import PLAUSIBILITY, canonical_table, meta, with_source
 
 TABLES = ["patient"]
 
@@ -13,12 +13,10 @@ def derived_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     patients = tables.get("patient")
     if patients is None:
         return {}
-    facts = patients.reindex(columns=["patient_pseudonym", "diagnosis_date", "birth_year"])
+    facts = with_source(patients, ["patient_pseudonym", "diagnosis_date", "birth_year"])
     diagnosis_year = pd.to_datetime(facts["diagnosis_date"]).dt.year
-    return {"patient_diagnosis_age": pd.DataFrame({
-        "patient_pseudonym": facts["patient_pseudonym"],
-        "age_at_diagnosis": diagnosis_year - pd.to_numeric(facts["birth_year"]),
-    })}
+    return {"patient_diagnosis_age": facts.drop(columns=["diagnosis_date", "birth_year"]).assign(
+        age_at_diagnosis=diagnosis_year - pd.to_numeric(facts["birth_year"]))}
 
 
 def expectations() -> dict[str, list[gxe.Expectation]]:

@@ -4,13 +4,13 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from etl.severity import WARNING
-from expectations.rules import canonical_table, date_order, patient_dates
+from expectations.rules import canonical_table, date_order, patient_dates, with_source
 
 TABLES = ["qlq_c30_assessment", "qlq_c30_item_response", "performance_status"]
 
 
 def derived_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    assessments = [tables[name][["patient_pseudonym", "assessment_date"]]
+    assessments = [with_source(tables[name], ["patient_pseudonym", "assessment_date"])
                    for name in ("qlq_c30_assessment", "performance_status") if name in tables]
     if not assessments:
         return {}

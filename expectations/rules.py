@@ -6,6 +6,7 @@ import pandas as pd
 from great_expectations.expectations.row_conditions import Column
 from sqlalchemy import Boolean, Date
 
+from etl.canonical import SOURCE_ROW
 from etl.mapping import required_fields
 from etl.reference import OPERATORS, value_ranges, vocabulary
 from etl.severity import CRITICAL
@@ -74,6 +75,16 @@ def date_order(earlier: str, later: str, severity: str, why: str) -> gxe.Expecta
     return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
         column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing",
         meta=meta(PLAUSIBILITY, severity, why))
+
+
+# Where each record came from: kept on the frames derived from records, so that gate 1
+# names a failing one by its file and row
+RECORD_SOURCE = ["source_file", SOURCE_ROW]
+
+
+def with_source(records: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``records``, and where each came from (when the frame says so)."""
+    return records.reindex(columns=[*columns, *(c for c in RECORD_SOURCE if c in records)])
 
 
 def patient_dates(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,14 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from etl.severity import CRITICAL, WARNING
-from expectations.rules import COMPLETENESS, canonical_table, date_order, meta, patient_dates
+from expectations.rules import (
+    COMPLETENESS,
+    canonical_table,
+    date_order,
+    meta,
+    patient_dates,
+    with_source,
+)
 
 TABLES = ["treatment_cycle"]
 
@@ -13,7 +20,7 @@ def derived_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     cycles = tables.get("treatment_cycle")
     if cycles is None:
         return {}
-    dated = patient_dates(tables, cycles[["patient_pseudonym", "cycle_date"]])
+    dated = patient_dates(tables, with_source(cycles, ["patient_pseudonym", "cycle_date"]))
     patients = tables.get("patient", pd.DataFrame(columns=["patient_pseudonym"]))
     dated["has_patient_row"] = dated["patient_pseudonym"].isin(patients["patient_pseudonym"])
     return {"cycle_in_history": dated}

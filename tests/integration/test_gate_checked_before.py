@@ -107,7 +107,7 @@ def test_a_stricter_suite_checks_every_record_again(settings, monkeypatch):
     failed = [(name, message) for name, passed, message in
               night_2_results(settings, "treatment_cycle") if not passed]
     assert failed == [("expect_column_values_to_be_between(administered_activity_gbq)",
-                       "a stricter limit (e.g. 7.700000000)")]
+                       "a stricter limit (e.g. behandelingen.csv row 4: 7.700000000)")]
     assert query(settings, "SELECT failures FROM meta.gate_result WHERE NOT passed") == [(1,)]
 
 

@@ -79,7 +79,7 @@ def test_a_file_mostly_quarantined_rejects_the_delivery(settings):
     [report] = load(settings)
     assert report.status == "rejected"
     assert "quarantined_share" in report.message
-    assert "(e.g. patienten.csv / patient: 1)" in report.message  # the file, by name
+    assert "(e.g. patienten.csv / patient: 1.0)" in report.message  # the file, by name
     assert query(settings, "SELECT count(*) FROM raw.patient") == [(0,)]
     # what to fix stays on record: the file's accounting and each row's fault
     assert query(settings, "SELECT d.status, d.rows_quarantined, f.rows_read, "
@@ -125,6 +125,9 @@ def test_a_warning_only_delivery_loads_with_its_warning_recorded(settings):
         "cycle_in_history",
         "expect_column_pair_values_a_to_be_greater_than_b(cycle_date, diagnosis_date)",
         1, "plausibility")]
+    # named by the file and row of the cycle: the first, on 20-03-2024
+    [(message,)] = query(settings, "SELECT message FROM meta.gate_result WHERE NOT passed")
+    assert message.endswith("(e.g. behandelingen.csv row 2: (2024-03-20, 2024-04-01))")
     assert query(settings, "SELECT count(*) FROM meta.gate_result WHERE NOT passed AND "
                  "severity = 'critical'") == [(0,)]
 
