@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -297,11 +298,15 @@ def _row_names(frame: pd.DataFrame, index: list) -> list[str]:
 
 
 def _shown(value: object) -> str:
-    """A failing value as the message shows it: shares to three decimals, a column
-    pair's two values as ``(2024-03-20, 2024-04-01)``."""
+    """A failing value as the message shows it: a float to four significant digits and
+    never in exponent form (``0.9827``, ``12350``, ``0.0004``), a column pair's two
+    values as ``(2024-03-20, 2024-04-01)``."""
     if isinstance(value, tuple | list):
         return f"({', '.join(map(_shown, value))})"
-    return str(round(value, 3)) if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return np.format_float_positional(value, precision=4, unique=False,
+                                          fractional=False, trim="-")
+    return str(value)
 
 
 def snapshot_changes(connection: Connection, site: str, tables: dict[str, pd.DataFrame]

@@ -79,7 +79,7 @@ def test_a_file_mostly_quarantined_rejects_the_delivery(settings):
     [report] = load(settings)
     assert report.status == "rejected"
     assert "quarantined_share" in report.message
-    assert "(e.g. patienten.csv / patient: 1.0)" in report.message  # the file, by name
+    assert "(e.g. patienten.csv / patient: 1)" in report.message  # the file, by name
     assert query(settings, "SELECT count(*) FROM raw.patient") == [(0,)]
     # what to fix stays on record: the file's accounting and each row's fault
     assert query(settings, "SELECT d.status, d.rows_quarantined, f.rows_read, "
