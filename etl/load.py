@@ -18,7 +18,7 @@ from etl.canonical import ISSUE_COLUMNS, SOURCE_ROW, UNIT_ID, columns_read, map_
 from etl.crashpoints import maybe_crash
 from etl.db import transaction
 from etl.errors import DeliveryRejected
-from etl.extract import Source, read_source
+from etl.extract import Source, read_source, redcap
 from etl.extract.sdtm import add_supplemental
 from etl.extract.shape import attach, select_rows, skip_and_unpivot, unit_columns
 from etl.fingerprint import content_values, with_fingerprints
@@ -132,7 +132,9 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
         columns = unit_columns(header, extract, source.label, read)
         selected = (source.select(extract, columns) if related is None
                     else select_rows(related, extract, source.label, columns))
-        shaped = skip_and_unpivot(selected, extract, source.label, read)
+        carries = (_form_rows_with_data(mapping, extract, source, selected, columns)
+                   if extract.form and not extract.skip_empty else None)
+        shaped = skip_and_unpivot(selected, extract, source.label, read, carries)
         claimed.setdefault(source.label, []).append(shaped.selected_rows)
         mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
         rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse
@@ -162,6 +164,17 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
                        or [pd.DataFrame(columns=ISSUE_FRAME_COLUMNS)], ignore_index=True)
     _account(reports, tables, issues)
     return Extracted(tables=tables, issues=issues, files=reports)
+
+
+def _form_rows_with_data(mapping: SiteMapping, extract: Extract, source: Source,
+                         rows: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The rows of a REDCap form that hold data in the fields the extract reads (the
+    others are skipped as empty: see ``redcap.holds_data``)."""
+    patient = mapping.patient_id_column(extract)
+    checkboxes = [redcap.checkbox_column(source.choices, spec.checkbox, spec.option)
+                  for spec in extract.fields.values() if spec.checkbox]
+    return redcap.holds_data(rows, [c for c in columns if c not in (SOURCE_ROW, patient)],
+                             checkboxes)
 
 
 def export_day(delivery: Delivery) -> date:

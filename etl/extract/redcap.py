@@ -16,6 +16,8 @@ name, ``Variable / Field Name``.
 
 from pathlib import Path
 
+import pandas as pd
+
 from etl.errors import DeliveryRejected
 from etl.extract import delimited
 from etl.mapping import ReaderOptions
@@ -26,6 +28,8 @@ FIELD_TYPE = "Field Type"
 CHOICES = "Choices, Calculations, OR Slider Labels"
 FIXED_CHOICES = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 CHOICE_TYPES = ("radio", "dropdown", "checkbox")
+SYSTEM_PREFIX = "redcap_"  # REDCap reserves it for its own columns: event, repeat, group
+TICKED = "1"
 
 
 def read_choices(path: Path, options: ReaderOptions) -> dict[str, dict[str, str]]:
@@ -83,3 +87,15 @@ def checkbox_column(choices: dict[str, dict[str, str]], field: str, option: str)
 
 def form_status_column(form: str) -> str:
     return f"{form}_complete"
+
+
+def holds_data(rows: pd.DataFrame, columns: list[str], checkboxes: list[str]) -> pd.Series:
+    """Which of a form's rows hold data in ``columns`` (the form's fields an extract
+    reads). REDCap exports a row for every event a form is designated for, data or not,
+    with the form's status 0 (incomplete) and each checkbox 0 (unticked): neither is
+    data, so a row with no other field filled and no box ticked carries no record.
+    REDCap's own columns (``redcap_event_name`` …) are never data."""
+    fields = [c for c in columns if not c.startswith(SYSTEM_PREFIX) and c not in checkboxes]
+    filled = rows[fields].notna().any(axis=1)
+    ticked = rows[checkboxes].eq(TICKED).fillna(False).any(axis=1)
+    return filled | ticked

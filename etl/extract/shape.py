@@ -111,15 +111,15 @@ def attach(frame: pd.DataFrame, joined: pd.DataFrame, join: Join, label: str,
 
 
 def skip_and_unpivot(frame: pd.DataFrame, extract: Extract, label: str,
-                     read: list[str]) -> Shaped:
-    """Drop skipped rows (all ``skip_empty`` columns empty) and unpivot wide rows; the
-    long rows keep only the columns the mapping ``read``s of their wide row (a REDCap
-    row of 78 columns made 4.8 million long rows of 48 columns each, at 25,000 patients)."""
+                     read: list[str], carries: pd.Series | None = None) -> Shaped:
+    """Drop skipped rows (all ``skip_empty`` columns empty, or not ``carries``: a REDCap
+    form's rows without data) and unpivot wide rows; the long rows keep only the columns
+    the mapping ``read``s of their wide row (a REDCap row of 78 columns made 4.8 million
+    long rows of 48 columns each, at 25,000 patients)."""
     selected = frame[SOURCE_ROW]
-    if extract.skip_empty:
-        carries = frame[extract.skip_empty].notna().any(axis=1)
-    else:
-        carries = pd.Series(True, index=frame.index)
+    if carries is None:
+        carries = (frame[extract.skip_empty].notna().any(axis=1) if extract.skip_empty
+                   else pd.Series(True, index=frame.index))
     if extract.unpivot is None:
         kept = frame[carries].reset_index(drop=True)
         kept[UNIT_ID] = range(len(kept))
