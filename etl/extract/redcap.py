@@ -94,8 +94,11 @@ def holds_data(rows: pd.DataFrame, columns: list[str], checkboxes: list[str]) ->
     reads). REDCap exports a row for every event a form is designated for, data or not,
     with the form's status 0 (incomplete) and each checkbox 0 (unticked): neither is
     data, so a row with no other field filled and no box ticked carries no record.
-    REDCap's own columns (``redcap_event_name`` …) are never data."""
+    REDCap's own columns (``redcap_event_name`` …) are never data; an extract that
+    reads no field of the form (constants only) takes every row with a status."""
     fields = [c for c in columns if not c.startswith(SYSTEM_PREFIX) and c not in checkboxes]
+    if not fields and not checkboxes:
+        return pd.Series(True, index=rows.index)
     filled = rows[fields].notna().any(axis=1)
     ticked = rows[checkboxes].eq(TICKED).fillna(False).any(axis=1)
     return filled | ticked

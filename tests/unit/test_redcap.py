@@ -1,10 +1,11 @@
 """The REDCap data dictionary: choices decoded whatever delimiter the dictionary and the
 records export were written with."""
 
+import pandas as pd
 import pytest
 
 from etl.errors import DeliveryRejected
-from etl.extract.redcap import read_choices
+from etl.extract.redcap import holds_data, read_choices
 from etl.mapping import ReaderOptions
 
 HEADER = ["Variable / Field Name", "Form Name", "Field Type", "Field Label",
@@ -43,3 +44,13 @@ def test_a_file_that_is_not_a_dictionary_is_rejected_by_name(tmp_path):
     with pytest.raises(DeliveryRejected, match=r"dictionary\.csv: not a REDCap data "
                                                 r"dictionary; missing column\(s\) Choices"):
         read_choices(path, ReaderOptions(dictionary="dictionary.csv"))
+
+
+def test_a_form_row_holds_data_when_a_field_is_filled_or_a_box_ticked():
+    rows = pd.DataFrame({"redcap_event_name": ["cycle_1_arm_1"] * 4,
+                         "cycle_date": [None, "2024-01-02", None, None],
+                         "met_site___1": ["0", "0", "1", None]}, dtype="string")
+    assert holds_data(rows, list(rows.columns), ["met_site___1"]).tolist() == [
+        False, True, True, False]
+    # an extract reading no field of the form (constants, the event) keeps every row
+    assert holds_data(rows, ["redcap_event_name"], []).tolist() == [True] * 4
