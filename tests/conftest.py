@@ -10,6 +10,8 @@ import duckdb
 import pytest
 
 from etl.config import Settings
+from etl.mapping import content_columns, raw_table_names
+from models.base import metadata
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROT_SAMPLE = FIXTURES / "ROT_20240601"
@@ -74,3 +76,17 @@ def prrt(settings: Settings, *args: str, key: str | None = TEST_KEY,
 def release_rows(settings: Settings, sql: str) -> list[tuple]:
     with duckdb.connect(str(settings.current_link / "warehouse.duckdb"), read_only=True) as c:
         return c.sql(sql).fetchall()
+
+
+def raw_records(connection, site: str, compared=lambda column: True) -> dict[str, list[tuple]]:
+    """Each raw table's records of a centre, sorted: the ``compared`` content columns,
+    floats to nine decimals (a unit conversion's last bits)."""
+    per_table = {}
+    for table in raw_table_names():
+        fields = ", ".join(c for c in content_columns(metadata.tables[f"raw.{table}"])
+                           if compared(c))
+        rows = connection.exec_driver_sql(f"SELECT {fields} FROM raw.{table} WHERE site = ?",
+                                          (site,)).fetchall()
+        per_table[table] = sorted((tuple(round(v, 9) if isinstance(v, float) else v
+                                         for v in row) for row in rows), key=repr)
+    return per_table

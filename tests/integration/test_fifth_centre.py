@@ -20,13 +20,12 @@ from sqlalchemy import Connection
 
 from etl import db
 from etl.config import REPO_DIR, Settings
-from etl.mapping import content_columns, load_all_mappings, raw_table_names
+from etl.mapping import load_all_mappings
 from etl.pipeline import load_deliveries
 from etl.pseudonym import pseudonym
 from etl.runs import start_run
 from etl.synth.xport import write_xport
-from models.base import metadata
-from tests.conftest import FIXTURES, SAMPLES, TEST_KEY
+from tests.conftest import FIXTURES, SAMPLES, TEST_KEY, raw_records
 
 UPP_MAPPING = """
 site: UPP
@@ -203,7 +202,7 @@ def test_a_centre_of_the_excel_family_loads_from_a_yaml_file_alone(settings, tmp
         assert load_twins(connection, settings, "BBK", "VIE") > 900
         # the same records, but for the centre's pseudonyms and the source codes it sent
         recoded = recodings()
-        bbk, vie = (records(connection, site, lambda column: True) for site in ("BBK", "VIE"))
+        bbk, vie = (raw_records(connection, site, not_pseudonym) for site in ("BBK", "VIE"))
         for table, rows in bbk.items():
             expected = sorted((tuple(recoded.get(v, v) if isinstance(v, str) else v
                                      for v in row) for row in rows), key=repr)
@@ -240,19 +239,12 @@ def load_twins(connection: Connection, settings: Settings, packaged: str, twin: 
     return sum(f[2] for f in twin_files)
 
 
-def records(connection: Connection, site: str,
-            compared: Callable[[str], bool]) -> dict[str, list[tuple]]:
-    """Each raw table's records of the centre, sorted: the ``compared`` content columns
-    (pseudonyms aside), floats to nine decimals (unit conversions)."""
-    per_table = {}
-    for table in raw_table_names():
-        fields = ", ".join(c for c in content_columns(metadata.tables[f"raw.{table}"])
-                           if c != "patient_pseudonym" and compared(c))
-        rows = connection.exec_driver_sql(f"SELECT {fields} FROM raw.{table} WHERE site = ?",
-                                          (site,)).fetchall()
-        per_table[table] = sorted((tuple(round(v, 9) if isinstance(v, float) else v
-                                         for v in row) for row in rows), key=repr)
-    return per_table
+def not_pseudonym(column: str) -> bool:
+    return column != "patient_pseudonym"  # each centre has its own
+
+
+def neither_pseudonym_nor_as_sent(column: str) -> bool:
+    return not_pseudonym(column) and "source" not in column
 
 
 # A centre of the REDCap family: IOW's sample with Spanish field, form and event names,
@@ -381,8 +373,8 @@ def test_a_centre_of_the_redcap_family_loads_from_a_yaml_file_alone(settings, tm
     with db.connect(settings) as connection:
         assert load_twins(connection, settings, "IOW", "MAD") > 1800
         # the same records, but for pseudonyms and the source codes and units as sent
-        assert (records(connection, "MAD", lambda column: "source" not in column)
-                == records(connection, "IOW", lambda column: "source" not in column))
+        assert (raw_records(connection, "MAD", neither_pseudonym_nor_as_sent)
+                == raw_records(connection, "IOW", neither_pseudonym_nor_as_sent))
         # haemoglobin sent in g/L, stored in g/dL: 115 g/L is IOW's 11.5 g/dL
         haemoglobin = connection.exec_driver_sql(
             "SELECT site, lab_source_unit, count(*), count(*) FILTER (WHERE value = 11.5 AND "
@@ -468,8 +460,8 @@ def test_a_centre_of_the_sdtm_family_loads_from_a_yaml_file_alone(settings, tmp_
     with db.connect(settings) as connection:
         assert load_twins(connection, settings, "TRL", "MUN") > 1000
         # the same records, but for pseudonyms and the source codes and units as sent
-        assert (records(connection, "MUN", lambda column: "source" not in column)
-                == records(connection, "TRL", lambda column: "source" not in column))
+        assert (raw_records(connection, "MUN", neither_pseudonym_nor_as_sent)
+                == raw_records(connection, "TRL", neither_pseudonym_nor_as_sent))
         # 7.34 GBq sent as 7340 MBq; 12 mm as 1.2 cm
         assert connection.exec_driver_sql(
             "SELECT DISTINCT activity_source_unit FROM raw.treatment_cycle WHERE site = 'MUN' "

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from etl import db
 from etl.config import Settings
-from etl.mapping import content_columns, load_all_mappings, raw_table_names
+from etl.mapping import load_all_mappings
 from etl.pipeline import load_deliveries
 from etl.runs import start_run
-from models.base import metadata
-from tests.conftest import FIXTURES, SAMPLES
+from tests.conftest import FIXTURES, SAMPLES, raw_records
 
 EXPORT = "IOW_redcap_20240601.csv"
 
@@ -46,12 +45,7 @@ def load(settings: Settings) -> tuple[list, dict[str, list]]:
         [report] = load_deliveries(connection, settings, start_run(connection, "test"),
                                    settings.inbox, load_all_mappings(settings))
         assert report.status == "loaded", report.message
-        records = {}
-        for table in raw_table_names():
-            fields = ", ".join(c for c in content_columns(metadata.tables[f"raw.{table}"]))
-            records[table] = sorted(map(tuple, connection.exec_driver_sql(
-                f"SELECT {fields} FROM raw.{table}").fetchall()), key=repr)
-    return report.files, records
+        return report.files, raw_records(connection, "IOW")
 
 
 def test_empty_forms_of_a_redcap_export_are_skipped_not_loaded_or_quarantined(
