@@ -112,6 +112,31 @@ def _matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
 
 
+def columns_named(mapping: SiteMapping, pattern: str | None, sheet: str | None) -> set[str]:
+    """The column names the mapping gives for the file (or worksheet) ``pattern`` names,
+    which its reader spells as the mapping does (``headers.as_named``): what the
+    extracts of that file read, select, skip and join by, what joins take from it, and
+    the names the family's reader and shaping use themselves (SDTM's SUPPQUAL
+    variables, a REDCap form's status). Wide columns an unpivot finds by a regular
+    expression are matched ignoring case there (``shape._unpivot_cells``)."""
+    named: set[str] = set(sdtm.SUPPQUAL_COLUMNS) if mapping.format == "sdtm" else set()
+    for extract in mapping.extracts:
+        if (extract.file, extract.sheet) == (pattern, sheet):
+            named |= {mapping.patient_id_column(extract), *extract.where,
+                      *extract.where_not_empty, *extract.skip_empty,
+                      *(name for join in extract.join for name in join.match)}
+            named |= {name for spec in extract.fields.values()
+                      for name in (spec.column, spec.unit_column) if name}
+            if extract.unpivot is not None:
+                named |= set(extract.unpivot.columns)
+            if extract.form:
+                named.add(redcap.form_status_column(extract.form))
+        for join in extract.join:
+            if (join.file, join.sheet) == (pattern, sheet):
+                named |= {*join.match.values(), *join.where, *join.columns}
+    return named
+
+
 def file_path(delivery: Delivery, name: str) -> Path:
     return delivery.path if delivery.path.is_file() else delivery.path / name
 
@@ -123,11 +148,12 @@ def read_source(mapping: SiteMapping, delivery: Delivery, pattern: str | None,
     path = file_path(delivery, name)
     label = f"{name}[{sheet}]" if sheet else name
     sha256 = delivery.file_sha256[name]
+    named = columns_named(mapping, pattern, sheet)
     if mapping.format == "excel":
-        return Source(label, sha256, loaded=excel.read_sheet(path, mapping.reader, sheet))
+        return Source(label, sha256, loaded=excel.read_sheet(path, mapping.reader, sheet, named))
     if mapping.format == "sdtm":
-        return Source(label, sha256, loaded=sdtm.read_dataset(path, mapping.reader))
-    source = Source(label, sha256, table=delimited.DelimitedTable(path, mapping.reader))
+        return Source(label, sha256, loaded=sdtm.read_dataset(path, mapping.reader, named))
+    source = Source(label, sha256, table=delimited.DelimitedTable(path, mapping.reader, named))
     if mapping.format == "redcap" and pattern != mapping.reader.dictionary:
         dictionary = resolve_file(delivery, mapping.reader.dictionary)
         try:

@@ -17,7 +17,7 @@ import codecs
 import csv
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from etl.canonical import SOURCE_ROW
 from etl.errors import DeliveryRejected
+from etl.extract.headers import as_named
 from etl.mapping import ReaderOptions
 from etl.sql import identifier, literal
 
@@ -38,22 +39,24 @@ FIRST_LINE = 2  # the header is row 1; source_row = the record's row as a spread
 # shows it: its line number, unless a quoted cell before it spans lines
 
 
-def read_file(path: Path, options: ReaderOptions) -> pd.DataFrame:
+def read_file(path: Path, options: ReaderOptions, named: Collection[str] = ()) -> pd.DataFrame:
     """All cells as stripped text, missing tokens as NA; ``source_row`` = row number."""
-    with DelimitedTable(path, options) as table:
+    with DelimitedTable(path, options, named) as table:
         return table.frame()
 
 
 class DelimitedTable:
     """A delimited file, parsed by DuckDB.
 
-    ``columns`` are the header's names, stripped, then ``source_row``. ``frame`` streams
+    ``columns`` are the header's names, stripped and spelled as the mapping ``named``
+    them (``headers.as_named``), then ``source_row``. ``frame`` streams
     every row into pandas; ``select`` returns an extract's rows as ``frame`` has them,
     with their position in the file as index, from an in-memory table of the file's
     cells made on the first ``select`` (a whole frame does not need one: storing the
     cells first made ROT's reads a third slower)."""
 
-    def __init__(self, path: Path, options: ReaderOptions) -> None:
+    def __init__(self, path: Path, options: ReaderOptions, named: Collection[str] = ()
+                 ) -> None:
         if not path.is_file():
             raise DeliveryRejected(f"{path}: file missing from the delivery")
         if path.stat().st_size == 0:
@@ -66,8 +69,9 @@ class DelimitedTable:
         self._connection.execute("SET enable_progress_bar_print = false")
         self._stored, self._rows = False, None
         self.header, self._relation = self._guarded(self._open)
-        self._positions = {name.strip(): number  # of two that strip alike, the last wins
-                           for number, name in enumerate(self.header) if name.strip()}
+        names = as_named([name.strip() for name in self.header], named, path)
+        self._positions = {name: number  # of two alike that no mapping reads, the last wins
+                           for number, name in enumerate(names) if name}
         self.columns = [*self._positions, SOURCE_ROW]
 
     def _open(self) -> tuple[list[str], duckdb.DuckDBPyRelation]:

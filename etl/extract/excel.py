@@ -7,6 +7,7 @@ number keeps its pseudonym), other numbers in their shortest exact form with a `
 date cells as ISO 8601 (``2021-03-24``, with the time when there is one).
 """
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -16,11 +17,14 @@ from python_calamine import CalamineError, CalamineWorkbook
 from etl.canonical import SOURCE_ROW
 from etl.distinct import cell_texts
 from etl.errors import DeliveryRejected
+from etl.extract.headers import as_named
 from etl.mapping import ReaderOptions
 
 
-def read_sheet(path: Path, options: ReaderOptions, sheet: str | None) -> pd.DataFrame:
-    """All cells of ``sheet`` as stripped text, missing as NA; ``source_row`` = sheet row."""
+def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
+               named: Collection[str] = ()) -> pd.DataFrame:
+    """All cells of ``sheet`` as stripped text, missing as NA; ``source_row`` = sheet row;
+    header names spelled as the mapping ``named`` them (``headers.as_named``)."""
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as error:
@@ -32,15 +36,14 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None) -> pd.Data
         raise DeliveryRejected(f"{path}[{sheet}]: unreadable worksheet: {error}") from None
     if not rows:
         raise DeliveryRejected(f"{path}[{sheet}]: the worksheet is empty (no header row)")
-    header = [_text(cell) or "" for cell in rows[0]]
+    header = as_named([_text(cell) or "" for cell in rows[0]], named, f"{path}[{name}]")
     body = pd.DataFrame(rows[1:], dtype=object)  # short rows padded with None
     body = body.reindex(columns=range(max(len(header), body.shape[1])), fill_value="")
     missing = {token.strip() for token in options.missing}
     columns = {}
-    for index, name in enumerate(header):
-        if not name:
-            continue
-        columns[name.strip()] = cell_texts(body[index], _text, missing)
+    for index, column in enumerate(header):
+        if column:
+            columns[column] = cell_texts(body[index], _text, missing)
     frame = pd.DataFrame(columns, index=range(len(body)))
     frame[SOURCE_ROW] = range(2, len(body) + 2)  # worksheet row 1 is the header
     return _without_trailing_blank_rows(frame)

@@ -9,6 +9,7 @@ joined to their parent domain by subject and, for record-level qualifiers, by th
 ``IDVAR`` / ``IDVARVAL`` pair.
 """
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 from etl.canonical import SOURCE_ROW
 from etl.distinct import cell_texts, fixed_width_texts
 from etl.errors import DeliveryRejected
+from etl.extract.headers import as_named
 from etl.extract.xport import NotTransport, Variable, read_transport, unpadded
 from etl.mapping import ReaderOptions
 
@@ -24,8 +26,10 @@ SUBJECT = "USUBJID"
 SUPPQUAL_COLUMNS = {SUBJECT, "IDVAR", "IDVARVAL", "QNAM", "QVAL"}
 
 
-def read_dataset(path: Path, options: ReaderOptions) -> pd.DataFrame:
-    """The dataset's variables as text, in file order."""
+def read_dataset(path: Path, options: ReaderOptions, named: Collection[str] = ()
+                 ) -> pd.DataFrame:
+    """The dataset's variables as text, in file order, named as the mapping ``named``
+    them (``headers.as_named``: SAS does not tell ``usubjid`` from ``USUBJID``)."""
     try:
         _, variables = read_transport(path)
     except (NotTransport, OSError) as error:
@@ -33,11 +37,12 @@ def read_dataset(path: Path, options: ReaderOptions) -> pd.DataFrame:
                                f"{error}") from None
     missing = {token.strip() for token in options.missing}
     records = len(variables[0].values) if variables else 0
+    names = as_named([variable.name for variable in variables], named, path)
     frame = pd.DataFrame({
-        variable.name: (cell_texts(pd.Series(variable.values), _number_text, missing)
+        name: (cell_texts(pd.Series(variable.values), _number_text, missing)
                         if variable.is_numeric else
                         _character_texts(path, variable, options.encoding, missing))
-        for variable in variables}, index=range(records))
+        for name, variable in zip(names, variables, strict=True)}, index=range(records))
     frame[SOURCE_ROW] = range(1, records + 1)
     return frame
 

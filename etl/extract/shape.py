@@ -158,7 +158,7 @@ def _unpivot_cells(frame: pd.DataFrame, unpivot: Unpivot, label: str
                    ) -> dict[str, tuple[str, str | None]]:
     """The wide columns to unpivot: column -> (the key it stands for, its unit)."""
     if unpivot.matching is not None:
-        pattern = re.compile(unpivot.matching)
+        pattern = re.compile(unpivot.matching, re.IGNORECASE)  # as names are matched
         cells = {c: (m.group(1), None) for c in frame.columns
                  if (m := pattern.fullmatch(str(c)))}
         if not cells:
