@@ -62,6 +62,7 @@ class DelimitedTable:
         if path.stat().st_size == 0:
             raise DeliveryRejected(f"{path}: the file is empty (no header line)")
         self._path, self._options = path, options
+        self._encoding = _encoding(path, options.encoding)
         self._scratch: tempfile.TemporaryDirectory | None = None
         # no progress bar: the extracts run in worker processes, whose DuckDB would draw
         # bars of an unnamed query into the night's log (IOW's file took ~2 s to store)
@@ -82,10 +83,10 @@ class DelimitedTable:
         rows, and a quote left open as part of a cell. Given the layout, DuckDB stops at
         a malformed line and names it (``_malformed``)."""
         path, options = self._path, self._options
-        if codecs.lookup(options.encoding).name not in ("utf-8", "utf-8-sig"):
+        if codecs.lookup(self._encoding).name not in ("utf-8", "utf-8-sig"):
             self._scratch = tempfile.TemporaryDirectory()
             path = Path(self._scratch.name) / path.name
-            _transcode(self._path, path, options.encoding)
+            _transcode(self._path, path, self._encoding)
         with open(path, encoding="utf-8-sig", newline="") as text:
             header = next(csv.reader(text, delimiter=options.delimiter,
                                      quotechar=options.quote), [])
@@ -107,7 +108,7 @@ class DelimitedTable:
         except (UnicodeDecodeError, csv.Error, duckdb.Error) as error:
             self.close()
             raise DeliveryRejected(
-                f"{self._path}: unreadable as {self._options.encoding} delimited text "
+                f"{self._path}: unreadable as {self._encoding} delimited text "
                 f"(delimiter {self._options.delimiter!r}): "
                 f"{_malformed(str(error)) or error}") from None
 
@@ -190,6 +191,16 @@ def _malformed(report: str) -> str | None:
     else:
         fault = report.split("Possible fixes:")[0].strip().splitlines()[-1]
     return f"line {line[1]}: {fault}" + (f": {text[1][:200]!r}" if text else "")
+
+
+def _encoding(path: Path, declared: str) -> str:
+    """The mapping's encoding, unless the file begins with UTF-8's byte-order mark: then
+    it is UTF-8, whatever the mapping says. Excel's "CSV UTF-8" writes one, and a centre
+    moving to it from Windows-1252 would otherwise have its first header name read as
+    ``ï»¿patnr`` and every µ of its units as ``Âµ``; no text in a one-byte encoding
+    begins with those three bytes."""
+    with open(path, "rb") as file:
+        return "utf-8-sig" if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else declared
 
 
 def _transcode(source: Path, target: Path, encoding: str) -> None:

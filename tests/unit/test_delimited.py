@@ -3,6 +3,7 @@ whitespace, not only spaces) and blanks the centre's missing-value tokens, in Du
 an extract takes from the file's DuckDB table the rows and columns it would take from
 the whole frame."""
 
+import codecs
 from pathlib import Path
 
 import pandas as pd
@@ -134,12 +135,26 @@ def test_a_malformed_line_rejects_the_file_naming_the_line(tmp_path: Path, lines
 
 def test_the_header_is_read_as_written(tmp_path: Path):
     """Names kept as the file has them (a BOM dropped, quoted delimiters and duplicate
-    names too: of two that strip alike the last wins), unnamed columns left out."""
+    names too: of two that strip alike and no mapping reads, the last wins), unnamed
+    columns left out."""
     path = tmp_path / "records.csv"
     path.write_text('\ufeffid;"a;b";x ;;x\n1;2;3;4;5\n', encoding="utf-8")
     frame = read_file(path, ReaderOptions(delimiter=";"))
     assert frame.columns.tolist() == ["id", "a;b", "x", SOURCE_ROW]
     assert frame.iloc[0].tolist() == ["1", "2", "5", 2]
+
+
+def test_a_file_beginning_with_utf8s_byte_order_mark_is_read_as_utf8_whatever_declared(
+        tmp_path: Path):
+    """A centre declared Windows-1252 that saves as Excel's "CSV UTF-8" (with the mark)
+    reads as it wrote; without the mark, the declared encoding is kept."""
+    text = "patnr;eenheid\r\n1;µg/L\r\n"
+    options = ReaderOptions(delimiter=";", encoding="cp1252")
+    marked, unmarked = tmp_path / "marked.csv", tmp_path / "unmarked.csv"
+    marked.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
+    unmarked.write_bytes(text.encode("utf-8"))
+    assert read_file(marked, options).values.tolist() == [["1", "µg/L", 2]]
+    assert read_file(unmarked, options).values.tolist() == [["1", "Âµg/L", 2]]
 
 
 def test_a_quoted_cell_may_span_lines_and_rows_are_numbered_as_a_spreadsheet_shows_them(
