@@ -64,6 +64,8 @@ class DelimitedTable:
         self._path, self._options = path, options
         self._encoding = _encoding(path, options.encoding)
         self._scratch: tempfile.TemporaryDirectory | None = None
+        self._readable: Path | None = None  # the UTF-8 file DuckDB reads (or a copy)
+        self._unified = False  # whether that is a copy with every line ending in LF
         # no progress bar: the extracts run in worker processes, whose DuckDB would draw
         # bars of an unnamed query into the night's log (IOW's file took ~2 s to store)
         self._connection = duckdb.connect()
@@ -82,11 +84,10 @@ class DelimitedTable:
         took one line with extra fields at the end of a file for the header and read no
         rows, and a quote left open as part of a cell. Given the layout, DuckDB stops at
         a malformed line and names it (``_malformed``)."""
-        path, options = self._path, self._options
-        if codecs.lookup(self._encoding).name not in ("utf-8", "utf-8-sig"):
-            self._scratch = tempfile.TemporaryDirectory()
-            path = Path(self._scratch.name) / path.name
-            _transcode(self._path, path, self._encoding)
+        options = self._options
+        if self._readable is None:
+            self._readable = self._utf8()
+        path = self._readable
         with open(path, encoding="utf-8-sig", newline="") as text:
             header = next(csv.reader(text, delimiter=options.delimiter,
                                      quotechar=options.quote), [])
@@ -97,6 +98,19 @@ class DelimitedTable:
             str(path), header=True, sep=options.delimiter, quotechar=options.quote,
             escapechar=options.quote, columns=columns, auto_detect=False)
 
+    def _utf8(self) -> Path:
+        """The file, or a copy of it transcoded to UTF-8 (DuckDB reads nothing else)."""
+        if codecs.lookup(self._encoding).name in ("utf-8", "utf-8-sig"):
+            return self._path
+        copy = self._scratch_file("utf-8")
+        _transcode(self._path, copy, self._encoding)
+        return copy
+
+    def _scratch_file(self, kind: str) -> Path:
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory()
+        return Path(self._scratch.name) / f"{kind}-{self._path.name}"
+
     def _guarded(self, work: Callable[[], T]) -> T:
         """``work``, with a file DuckDB cannot parse rejected by name, and the line when
         one is malformed (which may only show when the rows are read)."""
@@ -106,11 +120,28 @@ class DelimitedTable:
             self.close()
             raise
         except (UnicodeDecodeError, csv.Error, duckdb.Error) as error:
+            if isinstance(error, duckdb.Error) and self._line_ends_unified():
+                return self._guarded(work)
             self.close()
             raise DeliveryRejected(
                 f"{self._path}: unreadable as {self._encoding} delimited text "
                 f"(delimiter {self._options.delimiter!r}): "
                 f"{_malformed(str(error)) or error}") from None
+
+    def _line_ends_unified(self) -> bool:
+        """Whether the file is now read from a copy whose lines all end in LF, made
+        because DuckDB gave up on it and its lines end in more than one way (CRLF and
+        LF: rows appended by another program). DuckDB takes the first line's ending for
+        every line and stops at the first other, as an unparseable line or a quote left
+        open; a spreadsheet, pandas and Python's csv read such a file, and so does the
+        loader. Line breaks inside a quoted cell become LF too."""
+        if self._unified or len(_line_ends(self._readable)) < 2:
+            return False
+        copy = self._scratch_file("lf")
+        _with_lf_line_ends(self._readable, copy)
+        self._readable, self._unified = copy, True
+        self.header, self._relation = self._open()
+        return True
 
     def frame(self) -> pd.DataFrame:
         """Every row and column, with a RangeIndex."""
@@ -201,6 +232,39 @@ def _encoding(path: Path, declared: str) -> str:
     begins with those three bytes."""
     with open(path, "rb") as file:
         return "utf-8-sig" if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else declared
+
+
+def _line_ends(path: Path) -> set[bytes]:
+    """The ways the file's lines end: CRLF, LF alone, CR alone."""
+    ends: set[bytes] = set()
+    with open(path, "rb") as reader:
+        carry = b""
+        while chunk := reader.read(CHUNK):
+            chunk, carry = _held_back(carry + chunk)
+            crlf = chunk.count(b"\r\n")
+            for end, count in ((b"\r\n", crlf), (b"\n", chunk.count(b"\n") - crlf),
+                               (b"\r", chunk.count(b"\r") - crlf)):
+                if count:
+                    ends.add(end)
+        if carry:
+            ends.add(b"\r")
+    return ends
+
+
+def _with_lf_line_ends(source: Path, target: Path) -> None:
+    """``source`` copied with every CRLF and lone CR made LF (UTF-8 bytes: a CR or LF
+    byte is always that character)."""
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        carry = b""
+        while chunk := reader.read(CHUNK):
+            chunk, carry = _held_back(carry + chunk)
+            writer.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        writer.write(carry.replace(b"\r", b"\n"))
+
+
+def _held_back(chunk: bytes) -> tuple[bytes, bytes]:
+    """A chunk ending in CR, split off that CR: its LF may begin the next chunk."""
+    return (chunk[:-1], b"\r") if chunk.endswith(b"\r") else (chunk, b"")
 
 
 def _transcode(source: Path, target: Path, encoding: str) -> None:

@@ -157,6 +157,30 @@ def test_a_file_beginning_with_utf8s_byte_order_mark_is_read_as_utf8_whatever_de
     assert read_file(unmarked, options).values.tolist() == [["1", "Âµg/L", 2]]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_lines_ending_in_more_than_one_way_are_read_as_one_file(tmp_path: Path, encoding):
+    """Rows appended by another program (LF after CRLF, a lone CR): read as if every
+    line ended in LF, by the whole frame and by an extract's rows alike."""
+    path = tmp_path / "lab.csv"
+    path.write_bytes('patnr;eenheid\r\n1;µg/L\r\n2;"a\r\nb"\n3;x\r4;y\n'.encode(encoding))
+    options = ReaderOptions(delimiter=";", encoding=encoding)
+    rows = [["1", "µg/L", 2], ["2", "a\nb", 3], ["3", "x", 4], ["4", "y", 5]]
+    assert read_file(path, options).values.tolist() == rows
+    with DelimitedTable(path, options) as table:
+        selected = table.select({}, ["eenheid"], ["patnr", "eenheid", SOURCE_ROW])
+        assert selected.values.tolist() == rows
+        assert table.source_rows().tolist() == [2, 3, 4, 5]
+
+
+def test_a_malformed_line_among_lines_ending_in_more_than_one_way_is_named(tmp_path: Path):
+    path = tmp_path / "lab.csv"
+    path.write_bytes(b"patnr;eenheid\r\n1;x\r\n2;y\n3;z;9\n")
+    with pytest.raises(DeliveryRejected, match=r"lab\.csv: unreadable as utf-8 delimited text "
+                                               r"\(delimiter ';'\): line 4: not the header's "
+                                               r"2 fields: '3;z;9'"):
+        read_file(path, ReaderOptions(delimiter=";"))
+
+
 def test_a_quoted_cell_may_span_lines_and_rows_are_numbered_as_a_spreadsheet_shows_them(
         tmp_path: Path):
     path = tmp_path / "toxiciteit.csv"
