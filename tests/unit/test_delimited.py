@@ -181,6 +181,24 @@ def test_a_malformed_line_among_lines_ending_in_more_than_one_way_is_named(tmp_p
         read_file(path, ReaderOptions(delimiter=";"))
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_rows_after_an_empty_line_are_numbered_as_a_spreadsheet_shows_them(
+        tmp_path: Path, end):
+    """DuckDB skips empty lines; a spreadsheet shows each as an empty row, and the rows
+    after it keep their numbers (here 2, 4, 7 and 8; empty lines at the end count for
+    nothing)."""
+    path = tmp_path / "lab.csv"
+    lines = ["patnr;eenheid", "1;a", "", "2;b", "", "", '3;"c', '', 'd"', "4;e", "", ""]
+    path.write_bytes(end.join(lines).encode("utf-8"))
+    options = ReaderOptions(delimiter=";")
+    rows = [["1", "a", 2], ["2", "b", 4], ["3", f"c{end}{end}d", 7], ["4", "e", 8]]
+    assert read_file(path, options).values.tolist() == rows
+    with DelimitedTable(path, options) as table:
+        selected = table.select({"patnr": ["2", "4"]}, [], [SOURCE_ROW, "eenheid"])
+        assert selected.values.tolist() == [[4, "b"], [8, "e"]]
+        assert table.source_rows().tolist() == [2, 4, 7, 8]
+
+
 def test_a_quoted_cell_may_span_lines_and_rows_are_numbered_as_a_spreadsheet_shows_them(
         tmp_path: Path):
     path = tmp_path / "toxiciteit.csv"
