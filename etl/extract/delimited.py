@@ -198,7 +198,7 @@ class DelimitedTable:
         many lines as the header and its records has one record per line; any other
         (empty lines, a quoted cell spanning lines) is read again for the rows, by
         Python's csv, which returns an empty line as an empty record. Counting the
-        lines takes ~0.15 s for a file of 200 MB, reading it again seconds."""
+        lines takes ~0.1 s for a file of 200 MB, reading it again seconds."""
         if self._numbers is None:
             if _lines(self._readable) == 1 + self._rows:
                 self._numbers = np.arange(FIRST_LINE, FIRST_LINE + self._rows)

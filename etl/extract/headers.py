@@ -3,9 +3,9 @@
 Export systems change the case of a header between versions (``PatNr`` for ``patnr``
 after an upgrade; an SDTM sponsor writing ``usubjid``, which SAS itself does not tell
 from ``USUBJID``), and a hand-kept workbook gains a blank after a name; the column
-means the same. A name the mapping gives is therefore matched ignoring case (readers strip the
-blanks around names), and the column takes the mapping's spelling, so everything after
-the reader sees one name. What cannot be told apart is refused by name rather than
+means the same. A name the mapping gives is therefore matched ignoring case (readers
+strip the blanks around names), and the column takes the mapping's spelling, so
+everything after the reader sees one name. What cannot be told apart is refused by name rather than
 guessed: a name the mapping gives that matches several columns (``datum`` twice, or
 ``datum`` and ``Datum``). Columns the mapping does not name keep their names and are
 never read.
