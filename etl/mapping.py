@@ -6,6 +6,7 @@ and units apply. Everything centre-specific lives in the YAML; the Python is sha
 See ``docs/site-mappings.md`` for the format and a walkthrough.
 """
 
+import codecs
 import hashlib
 import re
 from pathlib import Path
@@ -148,6 +149,29 @@ class ReaderOptions(Strict):
     quote: str = '"'
     missing: list[str] = Field(default_factory=lambda: [""])
     dictionary: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r} (e.g. utf-8, cp1252, "
+                             "latin-1)") from None
+        return encoding
+
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_character(cls, mark: str) -> str:
+        if len(mark) != 1 or mark in "\r\n":
+            raise ValueError(f"one character, not a line end (got {mark!r})")
+        return mark
+
+    @model_validator(mode="after")
+    def _distinct_marks(self) -> "ReaderOptions":
+        if self.delimiter == self.quote:
+            raise ValueError(f"the delimiter and the quote are both {self.quote!r}")
+        return self
 
 
 class DeliveryNaming(Strict):

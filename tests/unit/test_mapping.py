@@ -82,6 +82,14 @@ def test_yes_no_field_without_a_code_list_is_a_mapping_error(tmp_path):
      "'pattern' needs exactly one capturing group"),
     (("format: delimited", "format: excel"), "an Excel extract names its 'sheet'"),
     (("format: delimited", "format: redcap"), "a REDCap mapping names its data dictionary"),
+    (("patient_id: pid", "patient_id: pid\nreader: {encoding: latin-9x}"),
+     "reader.encoding: Value error, unknown encoding 'latin-9x'"),
+    (("patient_id: pid", "patient_id: pid\nreader: {delimiter: '||'}"),
+     "reader.delimiter: Value error, one character, not a line end (got '||')"),
+    (("patient_id: pid", "patient_id: pid\nreader: {quote: ''}"),
+     "reader.quote: Value error, one character, not a line end (got '')"),
+    (("patient_id: pid", "patient_id: pid\nreader: {delimiter: '\"'}"),
+     "the delimiter and the quote are both '\"'"),
 ])
 def test_new_mapping_keys_are_checked_with_clear_messages(tmp_path, change, expected):
     path = write(tmp_path, VALID.replace(*change))
