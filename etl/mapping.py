@@ -9,6 +9,7 @@ See ``docs/site-mappings.md`` for the format and a walkthrough.
 import codecs
 import hashlib
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -61,9 +62,41 @@ class FieldMap(Strict):
             raise ValueError("'checkbox' and 'option' (the choice label) go together")
         if self.unit and self.unit_column:
             raise ValueError("give 'unit' (fixed) or 'unit_column' (per row), not both")
-        if self.pattern is not None and re.compile(self.pattern).groups != 1:
+        if self.pattern is not None and _regex(self.pattern, "pattern").groups != 1:
             raise ValueError("'pattern' needs exactly one capturing group: the value")
+        if self.date_format is not None:
+            _date_format(self.date_format, whole_date=not self.year_only)
         return self
+
+
+def _regex(pattern: str, key: str) -> re.Pattern:
+    """``pattern`` compiled; a mistake in it is reported as the mapping's, by its key."""
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"{key!r} is not a regular expression: {error}") from None
+
+
+SAMPLE_DAY = date(2024, 2, 28)  # a day whose day, month and year all differ
+
+
+def _date_format(date_format: str, whole_date: bool, iso8601: bool = True) -> str:
+    """``date_format`` if it reads back what it writes (ISO8601 aside, where allowed):
+    the year, month and day of a date, or only its year for a field kept as a year.
+    A format without the year (``%d.%m``) would read every date as one in 1900, and an
+    unknown directive (``%Q``) failed only when the first delivery was read."""
+    if iso8601 and date_format == ISO8601:
+        return date_format
+    try:
+        read = datetime.strptime(SAMPLE_DAY.strftime(date_format), date_format).date()
+    except ValueError as error:
+        raise ValueError(f"date format {date_format!r}: {error}") from None
+    wanted = SAMPLE_DAY if whole_date else SAMPLE_DAY.replace(month=1, day=1)
+    if (read if whole_date else read.replace(month=1, day=1)) != wanted:
+        raise ValueError(f"date format {date_format!r} does not read a date's "
+                         f"{'year, month and day' if whole_date else 'year'} "
+                         f"({SAMPLE_DAY} written with it reads back as {read})")
+    return date_format
 
 
 def _field_shorthand(value: object) -> object:
@@ -97,7 +130,7 @@ class Unpivot(Strict):
         if bool(self.columns) == (self.matching is not None):
             raise ValueError("give 'columns' (source column -> key) or 'matching' (a regular "
                              "expression whose group is the key), one of the two")
-        if self.matching is not None and re.compile(self.matching).groups != 1:
+        if self.matching is not None and _regex(self.matching, "matching").groups != 1:
             raise ValueError("'matching' needs exactly one capturing group: the key")
         return self
 
@@ -183,10 +216,14 @@ class DeliveryNaming(Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, pattern: str) -> str:
-        compiled = re.compile(pattern)
-        if "export_date" not in compiled.groupindex:
+        if "export_date" not in _regex(pattern, "pattern").groupindex:
             raise ValueError("the pattern needs a named group (?P<export_date>...)")
         return pattern
+
+    @field_validator("export_date_format")
+    @classmethod
+    def _reads_dates(cls, export_date_format: str) -> str:
+        return _date_format(export_date_format, whole_date=True, iso8601=False)
 
 
 class SiteMapping(Strict):
@@ -201,6 +238,11 @@ class SiteMapping(Strict):
     patient_id: str
     codes: dict[str, dict[str, CodeValue]] = Field(default_factory=dict)
     extracts: list[Extract]
+
+    @field_validator("date_format")
+    @classmethod
+    def _reads_dates(cls, date_format: str) -> str:
+        return _date_format(date_format, whole_date=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> "SiteMapping":

@@ -90,9 +90,28 @@ def test_yes_no_field_without_a_code_list_is_a_mapping_error(tmp_path):
      "reader.quote: Value error, one character, not a line end (got '')"),
     (("patient_id: pid", "patient_id: pid\nreader: {delimiter: '\"'}"),
      "the delimiter and the quote are both '\"'"),
+    (("cycle_date: date", "cycle_date: {column: date, date_format: '%d-%m-%Q'}"),
+     "cycle_date: Value error, date format '%d-%m-%Q': 'Q' is a bad directive"),
+    (("patient_id: pid", "patient_id: pid\ndate_format: '%d.%m'"),
+     "date_format: Value error, date format '%d.%m' does not read a date's year, month and "
+     "day (2024-02-28 written with it reads back as 1900-02-28)"),
+    (("NEW_(?P<export_date>\\\\d{8})\"}", "NEW_(?P<export_date>\\\\d{8})\", "
+      "export_date_format: ISO8601}"), "delivery.export_date_format: Value error"),
+    (("cycle_date: date", "cycle_date: {column: date, pattern: '(\\\\d+'}"),
+     "cycle_date: Value error, 'pattern' is not a regular expression: missing ), "
+     "unterminated subpattern at position 0"),
+    (("(?P<export_date>\\\\d{8})", "(?P<export_date>\\\\d{8}"),
+     "delivery.pattern: Value error, 'pattern' is not a regular expression"),
 ])
 def test_new_mapping_keys_are_checked_with_clear_messages(tmp_path, change, expected):
     path = write(tmp_path, VALID.replace(*change))
     with pytest.raises(ConfigurationError) as error:
         load_mapping(path)
     assert expected in str(error.value)
+
+
+def test_a_year_kept_as_a_year_may_have_a_format_of_the_year_alone(tmp_path):
+    text = VALID + ("  - table: patient\n    file: patients.csv\n    fields:\n"
+                    "      birth_year: {column: born, date_format: '%Y', year_only: true}\n")
+    loaded = load_mapping(write(tmp_path, text))
+    assert loaded.mapping.extracts[1].fields["birth_year"].date_format == "%Y"
