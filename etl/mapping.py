@@ -20,12 +20,13 @@ from sqlalchemy import Boolean, Column, Integer, Table
 import models  # noqa: F401  (registers the raw tables)
 from etl.config import PACKAGE_DIR, Settings
 from etl.errors import ConfigurationError
-from etl.reference import vocabulary
+from etl.reference import normalise_unit, units_of, vocabulary
 from models.base import metadata
 
 PACKAGED_SITES_DIR = PACKAGE_DIR / "sites"
 FormatFamily = Literal["delimited", "excel", "redcap", "sdtm"]
 CodeValue = str | bool | int
+LAB_QUANTITY = "lab"  # models.raw: a lab value's quantity is its test (CGA, HGB, ...)
 ISO8601 = "ISO8601"  # date_format value: ISO 8601 dates, possibly partial or with a time
 
 
@@ -226,6 +227,34 @@ class DeliveryNaming(Strict):
         return _date_format(export_date_format, whole_date=True, iso8601=False)
 
 
+def _unit_problems(quantity: str, unit: str) -> list[str]:
+    """A fixed unit with no conversion in ``unit_conversions.csv`` would quarantine
+    every value as ``unknown_unit``; said when the mapping loads instead. A lab value's
+    quantity is its test, known only per row unless the unit belongs to a test."""
+    known = units_of(quantity)
+    if not known or normalise_unit(unit) in {normalise_unit(u) for u in known}:
+        return []
+    return [f"no conversion of unit {unit!r} for {quantity} in "
+            f"etl/reference/unit_conversions.csv (it converts {', '.join(known)})"]
+
+
+def _unpivot_unit_problems(value: Column, unpivot: Unpivot) -> list[str]:
+    """An unpivot of measurements says each column's unit; a column's key names the
+    lab test where the value is a lab result (``units_of`` the key)."""
+    quantity = value.info.get("quantity")
+    if quantity is None:
+        return [f"column {name!r}: 'unit' applies to measurements only"
+                for name, spec in unpivot.columns.items() if spec.unit]
+    problems = []
+    for name, spec in unpivot.columns.items():
+        if spec.unit is None:
+            problems.append(f"column {name!r}: a measurement needs its 'unit'")
+        else:
+            problems += [f"column {name!r}: {p}" for p in _unit_problems(
+                str(spec.key) if quantity == LAB_QUANTITY else quantity, spec.unit)]
+    return problems
+
+
 class SiteMapping(Strict):
     """A centre's whole mapping file."""
 
@@ -263,6 +292,9 @@ class SiteMapping(Strict):
                 problems += [f"{where}.unpivot: table {extract.table} has no field {name!r}"
                              for name in (extract.unpivot.key_field, extract.unpivot.value_field)
                              if name not in table.c]
+                if extract.unpivot.value_field in table.c:
+                    problems += [f"{where}.unpivot: {p}" for p in _unpivot_unit_problems(
+                        table.c[extract.unpivot.value_field], extract.unpivot)]
             for field_name, spec in extract.fields.items():
                 if field_name not in table.c:
                     problems.append(f"{where}: table {extract.table} has no field {field_name!r}")
@@ -308,6 +340,14 @@ class SiteMapping(Strict):
                             f"{column.table.name}")
         if spec.year_only and not isinstance(column.type, Integer):
             problems.append("'year_only' reduces a date to its year: the field must be a year")
+        quantity = column.info.get("quantity")
+        if quantity is None and (spec.unit or spec.unit_column):
+            problems.append("'unit' and 'unit_column' apply to measurements only")
+        elif quantity is not None and not (spec.unit or spec.unit_column):
+            problems.append("a measurement needs its unit as sent: 'unit' (fixed) or "
+                            "'unit_column' (per row)")
+        elif quantity is not None and spec.unit:
+            problems += _unit_problems(quantity, spec.unit)
         return problems
 
     def _code_list_problems(self, column: Column, code_list: str) -> list[str]:

@@ -48,6 +48,14 @@ def unit_conversions() -> dict[tuple[str, str], Conversion]:
     }
 
 
+@cache
+def units_of(quantity: str) -> tuple[str, ...]:
+    """The units ``unit_conversions.csv`` converts for ``quantity``, as written there
+    (empty for a quantity it does not know, such as a lab test a code list names)."""
+    return tuple(row["unit"] for row in _rows("unit_conversions.csv")
+                 if row["quantity"] == quantity)
+
+
 CONDITION = re.compile(r"^(?P<field>\w+)(?P<op><=|>=|=)(?P<value>.+)$")
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "=": operator.eq}
 

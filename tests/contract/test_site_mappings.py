@@ -69,17 +69,6 @@ def test_yes_no_code_lists_say_both_yes_and_no(site):
                 assert set(mapping.codes[spec.codes].values()) == {True, False}, (site, name)
 
 
-@pytest.mark.parametrize("site", sorted(MAPPINGS))
-def test_measurements_say_their_unit(site):
-    for extract in MAPPINGS[site].extracts:
-        table = metadata.tables[f"raw.{extract.table}"]
-        for name, spec in extract.fields.items():
-            if "quantity" in table.c[name].info:
-                assert spec.unit or spec.unit_column, (site, extract.table, name)
-        if extract.unpivot and "quantity" in table.c[extract.unpivot.value_field].info:
-            assert all(c.unit for c in extract.unpivot.columns.values()), (site, extract.table)
-
-
 def test_packaged_mappings_are_what_the_loader_reads(monkeypatch, tmp_path):
     monkeypatch.setenv("PRRT_HOME", str(tmp_path))
     monkeypatch.setenv("PRRT_PSEUDONYM_KEY", "k")

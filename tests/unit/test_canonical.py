@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from etl.canonical import SOURCE_ROW, UNIT_ID, map_extract
-from etl.mapping import SiteMapping
+from etl.mapping import FieldMap, SiteMapping
 
 EXPORT = date(2024, 6, 1)
 
@@ -94,10 +94,19 @@ def test_every_problem_is_quarantined_with_reason_column_and_value():
     }
 
 
-def test_unknown_unit_is_quarantined():
-    result = run(cycles([("1", "20-03-2024", "7,41", "regulier")]), unit="Bq-ish")
-    assert result.rows.empty
-    assert list(result.issues["reason_code"]) == ["unknown_unit"]
+def test_an_unknown_unit_sent_in_a_row_is_quarantined():
+    """(A fixed unit without a conversion is refused when the mapping loads.)"""
+    m = mapping()
+    fields = {**m.extracts[0].fields,
+              "administered_activity_gbq": FieldMap(column="act", unit_column="eenheid")}
+    extract = m.extracts[0].model_copy(update={"fields": fields})
+    frame = cycles([("1", "20-03-2024", "7,41", "regulier"),
+                    ("1", "03-04-2024", "7,41", "regulier")])
+    frame["eenheid"] = pd.Series(["GBq", "Bq-ish"], dtype="string")
+    result = map_extract(frame, extract, m, b"k", EXPORT)
+    assert list(result.rows["administered_activity_gbq"]) == [Decimal("7.41")]
+    assert result.issues[["source_row", "reason_code", "source_value"]].values.tolist() == [
+        [3, "unknown_unit", "Bq-ish"]]
 
 
 def test_ki67_written_below_detection_keeps_its_qualifier():

@@ -102,6 +102,14 @@ def test_yes_no_field_without_a_code_list_is_a_mapping_error(tmp_path):
      "unterminated subpattern at position 0"),
     (("(?P<export_date>\\\\d{8})", "(?P<export_date>\\\\d{8}"),
      "delivery.pattern: Value error, 'pattern' is not a regular expression"),
+    (("cycle_date: date", "cycle_date: date\n      administered_activity_gbq: "
+                          "{column: act, unit: furlong}"),
+     "administered_activity_gbq: no conversion of unit 'furlong' for activity in "
+     "etl/reference/unit_conversions.csv (it converts GBq, MBq, mCi)"),
+    (("cycle_date: date", "cycle_date: date\n      administered_activity_gbq: act"),
+     "administered_activity_gbq: a measurement needs its unit as sent"),
+    (("cycle_date: date", "cycle_date: {column: date, unit: GBq}"),
+     "cycle_date: 'unit' and 'unit_column' apply to measurements only"),
 ])
 def test_new_mapping_keys_are_checked_with_clear_messages(tmp_path, change, expected):
     path = write(tmp_path, VALID.replace(*change))
@@ -115,3 +123,32 @@ def test_a_year_kept_as_a_year_may_have_a_format_of_the_year_alone(tmp_path):
                     "      birth_year: {column: born, date_format: '%Y', year_only: true}\n")
     loaded = load_mapping(write(tmp_path, text))
     assert loaded.mapping.extracts[1].fields["birth_year"].date_format == "%Y"
+
+
+LABS = """
+site: NEW
+name: a new centre
+format: delimited
+delivery: {pattern: "NEW_(?P<export_date>\\\\d{8})"}
+patient_id: pid
+extracts:
+  - table: lab_result
+    file: labs.csv
+    unpivot:
+      key_field: analyte
+      value_field: value
+      columns: {hb: {key: HGB, unit: g/dL}, cga: {key: CGA, unit: ng/mL}}
+    fields:
+      sample_date: date
+"""
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("unit: g/dL", "unit: GBq"), "column 'hb': no conversion of unit 'GBq' for HGB"),
+    ((", unit: ng/mL", ""), "column 'cga': a measurement needs its 'unit'"),
+])
+def test_an_unpivot_of_lab_values_says_each_columns_unit_a_conversion_knows(
+        tmp_path, change, expected):
+    assert load_mapping(write(tmp_path, LABS)).mapping.extracts[0].unpivot.columns["hb"].unit
+    with pytest.raises(ConfigurationError, match=expected):
+        load_mapping(write(tmp_path, LABS.replace(*change)))
