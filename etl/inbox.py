@@ -22,6 +22,7 @@ class Delivery:
     export_date: date | None
     content_sha256: str
     file_sha256: dict[str, str]
+    misdated: str | None = None  # why its name gives no export date: it is rejected
 
     @property
     def name(self) -> str:
@@ -46,12 +47,14 @@ def describe(path: Path, loaded: LoadedMapping) -> Delivery:
             f"{naming.pattern!r} in {loaded.path}"
         )
     try:
-        export_date = datetime.strptime(match["export_date"], naming.export_date_format).date()
+        export_date, misdated = datetime.strptime(match["export_date"],
+                                                  naming.export_date_format).date(), None
     except ValueError:
-        raise ConfigurationError(
-            f"{path.name}: export date {match['export_date']!r} is not in the format "
-            f"{naming.export_date_format} ({loaded.path})"
-        ) from None
+        # one misnamed delivery is that delivery's fault: the night goes on without it
+        export_date, misdated = None, (
+            f"the export date in its name, {match['export_date']!r}, is no date in the "
+            f"format {naming.export_date_format} ({loaded.path}): resend it named with "
+            "the date it was exported")
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     base = path if path.is_dir() else path.parent
     hashes = {str(p.relative_to(base)): file_sha256(p) for p in files}
@@ -59,7 +62,7 @@ def describe(path: Path, loaded: LoadedMapping) -> Delivery:
         "\n".join(f"{name}\t{digest}" for name, digest in sorted(hashes.items())).encode()
     ).hexdigest()
     return Delivery(site=loaded.mapping.site, path=path, export_date=export_date,
-                    content_sha256=content, file_sha256=hashes)
+                    content_sha256=content, file_sha256=hashes, misdated=misdated)
 
 
 def match_site(path: Path, mappings: dict[str, LoadedMapping]) -> LoadedMapping | None:

@@ -89,7 +89,7 @@ class Loader:
         return reports
 
     def _wanted(self, delivery: Delivery) -> bool:
-        return not (already_loaded(self.connection, delivery)
+        return not (delivery.misdated or already_loaded(self.connection, delivery)
                     or newer_loaded(self.connection, delivery))
 
     def _load_one(self, loaded: LoadedMapping, ahead: Ahead) -> DeliveryReport:
@@ -99,9 +99,14 @@ class Loader:
             say(f"= {delivery.name}: already loaded (same content), skipped")
             return DeliveryReport(delivery=delivery, status="skipped")
         register_site(connection, loaded, utc_now())
-        say(f"> {delivery.name} ({delivery.site}, exported {delivery.export_date})")
+        say(f"> {delivery.name} ({delivery.site}, "
+            f"{f'exported {delivery.export_date}' if delivery.export_date else 'undated'})")
         for name in unnamed_files(loaded.mapping, delivery):
             say(f"  {name}: not read, no extract of {loaded.path.name} names it")
+        if delivery.misdated:
+            say(f"x {delivery.name}: REJECTED: {delivery.misdated}")
+            return record_rejection(connection, self.run_id, delivery, delivery.misdated,
+                                    utc_now())
         newer = newer_loaded(connection, delivery)
         if newer is not None:
             ahead.discard()

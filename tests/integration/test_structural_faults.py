@@ -76,6 +76,20 @@ def test_structural_fault_rejects_only_that_delivery(settings, site, file_name, 
             (site,)).fetchall() == [("rejected", True)]
 
 
+def test_a_delivery_whose_name_gives_no_date_is_rejected_and_the_night_goes_on(settings):
+    copy_samples(settings, "IOW")
+    shutil.copytree(FIXTURES / SAMPLES["ROT"], settings.inbox / "ROT_20241341")
+    reports = load(settings)
+    assert reports["IOW"].status == "loaded"
+    assert reports["ROT"].status == "rejected"
+    assert reports["ROT"].message.startswith(
+        "the export date in its name, '20241341', is no date in the format %Y%m%d")
+    with db.connect(settings) as connection:
+        assert connection.exec_driver_sql(
+            "SELECT status, export_date FROM meta.delivery WHERE site_code = 'ROT'"
+        ).fetchall() == [("rejected", None)]
+
+
 def test_a_column_the_mapping_does_not_name_leaves_no_trace(settings):
     copy_samples(settings, "ROT", "BBK")
     patients = settings.inbox / SAMPLES["ROT"] / "patienten.csv"
