@@ -34,6 +34,8 @@ from etl.sql import identifier, literal
 
 CHUNK = 1 << 20
 CELLS = "cells"
+NOT_IN_ENCODING = ("not {encoding} text: set the centre's encoding in the site mapping's "
+                   "reader (e.g. cp1252, latin-1)")
 T = TypeVar("T")
 FIRST_LINE = 2  # the header is row 1; source_row = the record's row as a spreadsheet
 # shows it (DelimitedTable._row_numbers)
@@ -124,10 +126,11 @@ class DelimitedTable:
             if isinstance(error, duckdb.Error) and self._line_ends_unified():
                 return self._guarded(work)
             self.close()
+            fault = (_undecodable(self._path, self._encoding)
+                     if isinstance(error, UnicodeDecodeError) else _malformed(str(error)))
             raise DeliveryRejected(
                 f"{self._path}: unreadable as {self._encoding} delimited text "
-                f"(delimiter {self._options.delimiter!r}): "
-                f"{_malformed(str(error)) or error}") from None
+                f"(delimiter {self._options.delimiter!r}): {fault or error}") from None
 
     def _line_ends_unified(self) -> bool:
         """Whether the file is now read from a copy whose lines all end in LF, made
@@ -244,9 +247,28 @@ def _malformed(report: str) -> str | None:
         fault = f"not the header's {fields[1]} fields"
     elif "unterminated quote" in report:
         fault = "a quote opened and not closed"
+    elif "Invalid unicode" in report:
+        fault = "bytes that are " + NOT_IN_ENCODING.format(encoding="utf-8")
     else:
         fault = report.split("Possible fixes:")[0].strip().splitlines()[-1]
     return f"line {line[1]}: {fault}" + (f": {text[1][:200]!r}" if text else "")
+
+
+def _undecodable(path: Path, encoding: str) -> str | None:
+    """The first line holding bytes that are no text in ``encoding``, with its number
+    and the byte (a decoder's error gives a position in the chunk it was decoding)."""
+    data = path.read_bytes()  # only when the file could not be read
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        start = data.rfind(b"\n", 0, error.start) + 1
+        end = data.find(b"\n", error.start)
+        text = data[start:end if end >= 0 else len(data)].rstrip(b"\r")
+        line = data.count(b"\n", 0, error.start) + 1
+        return (f"line {line}: byte 0x{data[error.start]:02x} is "
+                f"{NOT_IN_ENCODING.format(encoding=encoding)}: "
+                f"{text.decode(encoding, errors='replace')[:200]!r}")
+    return None
 
 
 def _encoding(path: Path, declared: str) -> str:

@@ -133,6 +133,24 @@ def test_a_malformed_line_rejects_the_file_naming_the_line(tmp_path: Path, lines
     assert str(path) in str(rejected.value)  # the delivery's file, not its UTF-8 copy
 
 
+@pytest.mark.parametrize(("encoding", "records", "message"), [
+    ("utf-8", 1, "line 3: byte 0xb5 is not utf-8 text: set the centre's encoding in the "
+                 "site mapping's reader (e.g. cp1252, latin-1): '2;\ufffdg/L'"),
+    ("utf-8", 20_000, "line 20002: bytes that are not utf-8 text: set the centre's "
+                      "encoding in the site mapping's reader"),  # DuckDB's report
+    ("cp1252", 1, "line 3: byte 0x81 is not cp1252 text"),  # undefined in Windows-1252
+])
+def test_bytes_that_are_no_text_in_the_encoding_are_named_by_line(
+        tmp_path: Path, encoding, records, message):
+    byte = b"\xb5" if encoding == "utf-8" else b"\x81"
+    path = tmp_path / "lab.csv"
+    path.write_bytes(b"patnr;eenheid\n" + b"1;ok\n" * records + b"2;" + byte + b"g/L\n3;x\n")
+    with pytest.raises(DeliveryRejected) as rejected:
+        read_file(path, ReaderOptions(delimiter=";", encoding=encoding))
+    assert f"lab.csv: unreadable as {encoding} delimited text (delimiter ';'): {message}" in str(
+        rejected.value)
+
+
 def test_the_header_is_read_as_written(tmp_path: Path):
     """Names kept as the file has them (a BOM dropped, quoted delimiters and duplicate
     names too: of two that strip alike and no mapping reads, the last wins), unnamed
