@@ -245,7 +245,9 @@ def _unpivot_unit_problems(value: Column, unpivot: Unpivot) -> list[str]:
     if quantity is None:
         return [f"column {name!r}: 'unit' applies to measurements only"
                 for name, spec in unpivot.columns.items() if spec.unit]
-    problems = []
+    problems = ([] if unpivot.matching is None else
+                ["measurements are unpivoted by 'columns', each with its 'unit', not by "
+                 "'matching'"])
     for name, spec in unpivot.columns.items():
         if spec.unit is None:
             problems.append(f"column {name!r}: a measurement needs its 'unit'")

@@ -146,6 +146,8 @@ extracts:
 @pytest.mark.parametrize(("change", "expected"), [
     (("unit: g/dL", "unit: GBq"), "column 'hb': no conversion of unit 'GBq' for HGB"),
     ((", unit: ng/mL", ""), "column 'cga': a measurement needs its 'unit'"),
+    (("columns: {hb: {key: HGB, unit: g/dL}, cga: {key: CGA, unit: ng/mL}}",
+      "matching: 'lab_(\\\\w+)'"), "measurements are unpivoted by 'columns'"),
 ])
 def test_an_unpivot_of_lab_values_says_each_columns_unit_a_conversion_knows(
         tmp_path, change, expected):
