@@ -257,6 +257,20 @@ def _unpivot_unit_problems(value: Column, unpivot: Unpivot) -> list[str]:
     return problems
 
 
+def _code_clashes(name: str, codes: dict[str, CodeValue]) -> list[str]:
+    """Codes are matched ignoring case and surrounding blanks (``canonical._decode``):
+    two that differ only so must not map to different values."""
+    seen: dict[str, str] = {}
+    problems = []
+    for code, value in codes.items():
+        key = str(code).strip().casefold()
+        if key in seen and codes[seen[key]] != value:
+            problems.append(f"codes.{name}: {seen[key]!r} and {code!r} are one code (case "
+                            f"and blanks are ignored) mapped to {codes[seen[key]]} and {value}")
+        seen.setdefault(key, code)
+    return problems
+
+
 class SiteMapping(Strict):
     """A centre's whole mapping file."""
 
@@ -280,6 +294,8 @@ class SiteMapping(Strict):
         problems: list[str] = []
         if self.format == "redcap" and not self.reader.dictionary:
             problems.append("reader.dictionary: a REDCap mapping names its data dictionary file")
+        problems += [p for name, codes in self.codes.items()
+                     for p in _code_clashes(name, codes)]
         for index, extract in enumerate(self.extracts):
             where = f"extracts[{index}] ({extract.source_label} -> {extract.table})"
             problems += [f"{where}: {p}" for p in self._family_problems(extract)]

@@ -108,6 +108,9 @@ def test_yes_no_field_without_a_code_list_is_a_mapping_error(tmp_path):
      "etl/reference/unit_conversions.csv (it converts GBq, MBq, mCi)"),
     (("cycle_date: date", "cycle_date: date\n      administered_activity_gbq: act"),
      "administered_activity_gbq: a measurement needs its unit as sent"),
+    (("codes: {phase: {r: regular}}", "codes: {phase: {r: regular, 'R ': salvage}}"),
+     "codes.phase: 'r' and 'R ' are one code (case and blanks are ignored) mapped to "
+     "regular and salvage"),
     (("cycle_date: date", "cycle_date: {column: date, unit: GBq}"),
      "cycle_date: 'unit' and 'unit_column' apply to measurements only"),
 ])
