@@ -78,6 +78,14 @@ def release_rows(settings: Settings, sql: str) -> list[tuple]:
         return c.sql(sql).fetchall()
 
 
+def copy_samples(settings: Settings, *sites: str) -> None:
+    """The sample deliveries of ``sites`` into the inbox, under their own names."""
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    for site in sites:
+        sample = FIXTURES / SAMPLES[site]
+        (shutil.copytree if sample.is_dir() else shutil.copy)(sample, settings.inbox / sample.name)
+
+
 def raw_records(connection, site: str, compared=lambda column: True) -> dict[str, list[tuple]]:
     """Each raw table's records of a centre, sorted: the ``compared`` content columns,
     floats to nine decimals (a unit conversion's last bits)."""

@@ -3,7 +3,6 @@ around them) loads as the delivery spelled as the mapping is: record for record,
 the same accounting. A column the mapping reads that the header gives twice rejects the
 delivery, naming the file and the columns."""
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from etl.mapping import load_all_mappings
 from etl.pipeline import load_deliveries
 from etl.runs import start_run
 from etl.synth.xport import write_xport
-from tests.conftest import FIXTURES, SAMPLES, raw_records
+from tests.conftest import SAMPLES, copy_samples, raw_records
 
 CENTRES = ("ROT", "BBK", "TRL")
 
@@ -64,30 +63,21 @@ def load(settings: Settings) -> dict[str, tuple[list, dict]]:
                 for r in reports}
 
 
-def copy_samples(settings: Settings) -> None:
-    for site in CENTRES:
-        source = FIXTURES / SAMPLES[site]
-        if source.is_dir():
-            shutil.copytree(source, settings.inbox / SAMPLES[site])
-        else:
-            shutil.copy(source, settings.inbox / SAMPLES[site])
-
-
 def test_headers_differing_from_the_mapping_only_in_case_load_the_same_records(
         settings, tmp_path, monkeypatch):
-    copy_samples(settings)
+    copy_samples(settings, *CENTRES)
     as_sent = load(settings)
 
     monkeypatch.setenv("PRRT_HOME", str(tmp_path / "respelled"))
     respelled = Settings.from_env()
-    copy_samples(respelled)
+    copy_samples(respelled, *CENTRES)
     for site in CENTRES:
         RESPELLED[site](respelled.inbox / SAMPLES[site])
     assert load(respelled) == as_sent
 
 
 def test_a_column_the_mapping_reads_given_twice_rejects_the_delivery_by_name(settings):
-    shutil.copytree(FIXTURES / SAMPLES["ROT"], settings.inbox / SAMPLES["ROT"])
+    copy_samples(settings, "ROT")
     lab = settings.inbox / SAMPLES["ROT"] / "lab.csv"
     lines = lab.read_bytes().split(b"\n")
     lab.write_bytes(b"\n".join([lines[0].rstrip(b"\r") + b";Datum\r",

@@ -13,14 +13,7 @@ from etl import db
 from etl.mapping import load_all_mappings
 from etl.pipeline import load_deliveries
 from etl.runs import start_run
-from tests.conftest import FIXTURES, SAMPLES, text_columns_containing
-
-
-def copy_samples(settings, *sites: str) -> None:
-    settings.inbox.mkdir(parents=True, exist_ok=True)
-    for site in sites:
-        sample = FIXTURES / SAMPLES[site]
-        (shutil.copytree if sample.is_dir() else shutil.copy)(sample, settings.inbox / sample.name)
+from tests.conftest import FIXTURES, SAMPLES, copy_samples, text_columns_containing
 
 
 def load(settings) -> dict:
