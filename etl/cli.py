@@ -146,9 +146,9 @@ def load(inbox: InboxOption = None):
 
     Per file it prints rows read, loaded and quarantined by reason. A centre's
     deliveries load in export-date order. A delivery already loaded (same content) is
-    skipped; one with a structural fault, or exported before the centre's newest loaded
-    delivery (it would roll that one back), is rejected whole and the others still load
-    (exit 1).
+    skipped; one with a structural fault, whose name gives no export date, or exported
+    before the centre's newest loaded delivery (it would roll that one back), is
+    rejected whole and the others still load (exit 1).
     """
     settings = Settings.from_env()
     with db.writer_lock(settings), db.connect(settings) as connection:
