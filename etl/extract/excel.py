@@ -46,7 +46,7 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
             columns[column] = cell_texts(body[index], _text, missing)
     frame = pd.DataFrame(columns, index=range(len(body)))
     frame[SOURCE_ROW] = range(2, len(body) + 2)  # worksheet row 1 is the header
-    return _without_trailing_blank_rows(frame)
+    return _without_blank_rows(frame)
 
 
 def _worksheet(path: Path, names: list[str], sheet: str | None) -> str:
@@ -80,10 +80,10 @@ def _text(cell: object) -> str | None:
     return str(cell).strip() or None
 
 
-def _without_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Formatting can stretch a sheet's used range below the data; those rows are not data."""
+def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """A worksheet row without a value is no record, as an empty line of delimited text
+    is none: formatting stretches a sheet's used range below the data, and a hand-kept
+    sheet has empty rows between its records (each was quarantined, its patient id
+    empty). The other rows keep their row numbers."""
     filled = frame.drop(columns=SOURCE_ROW).notna().any(axis=1)
-    if filled.all():
-        return frame
-    last = filled[filled].index.max() if filled.any() else -1
-    return frame.loc[: last].reset_index(drop=True)
+    return frame if filled.all() else frame[filled].reset_index(drop=True)

@@ -32,3 +32,14 @@ def test_two_matching_sheets_and_a_missing_one_are_refused_by_name(tmp_path):
     with pytest.raises(DeliveryRejected, match=r"no worksheet 'Therapie' \(found: Labor, "
                                                r"labor \)"):
         read_sheet(path, ReaderOptions(), "Therapie")
+
+
+def test_rows_without_a_value_are_no_records_and_the_others_keep_their_numbers(tmp_path):
+    """A hand-kept sheet's empty rows between records, and those formatting leaves below
+    them, are read as a delimited file's empty lines are: not at all."""
+    path = tmp_path / "export.xlsx"
+    write_workbook(path, [("Labor", ["Pat-ID", "Wert"], iter([
+        ["1", "7"], [None, None], ["2", "8"], [None, None], [None, " "], ["3", "9"],
+        [None, None]]))], date_format="dd.mm.yyyy")
+    frame = read_sheet(path, ReaderOptions(), "Labor")
+    assert frame.values.tolist() == [["1", "7", 2], ["2", "8", 4], ["3", "9", 7]]
