@@ -71,13 +71,6 @@ EXTRACT_NO = "extract_no"
 ISSUE_FRAME_COLUMNS = [*ISSUE_COLUMNS, EXTRACT_NO, "target_table", "source_file"]
 
 
-def required_source_columns(mapping: SiteMapping, extract: Extract) -> set[str]:
-    columns = {mapping.patient_id_column(extract)}
-    for spec in extract.fields.values():
-        columns.update(c for c in (spec.column, spec.unit_column) if c)
-    return columns
-
-
 class SourceCache:
     """Each file (or sheet) of a delivery is read once, however many extracts use it."""
 
@@ -121,7 +114,7 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
         related = (_with_related(cache, source, extract)
                    if extract.supplemental or extract.join else None)
         header = source.header if related is None else related.iloc[:0]
-        missing = sorted(required_source_columns(mapping, extract) - set(header.columns))
+        missing = sorted(mapping.required_columns(extract) - set(header.columns))
         if missing:
             raise DeliveryRejected(
                 f"{delivery.name}/{source.label}: required column(s) missing: "

@@ -26,7 +26,6 @@ from models.base import metadata
 PACKAGED_SITES_DIR = PACKAGE_DIR / "sites"
 FormatFamily = Literal["delimited", "excel", "redcap", "sdtm"]
 CodeValue = str | bool | int
-LAB_QUANTITY = "lab"  # models.raw: a lab value's quantity is its test (CGA, HGB, ...)
 ISO8601 = "ISO8601"  # date_format value: ISO 8601 dates, possibly partial or with a time
 
 
@@ -227,11 +226,12 @@ class DeliveryNaming(Strict):
         return _date_format(export_date_format, whole_date=True, iso8601=False)
 
 
-def _unit_problems(quantity: str, unit: str) -> list[str]:
+def _unit_problems(quantity: str | None, unit: str) -> list[str]:
     """A fixed unit with no conversion in ``unit_conversions.csv`` would quarantine
-    every value as ``unknown_unit``; said when the mapping loads instead. A lab value's
-    quantity is its test, known only per row unless the unit belongs to a test."""
-    known = units_of(quantity)
+    every value as ``unknown_unit``; said when the mapping loads instead. Where the
+    quantity is known only per row (None: a lab value's test, ``_fixed_quantity``), or
+    is a code the table does not list, the rows say it."""
+    known = units_of(quantity) if quantity else ()
     if not known or normalise_unit(unit) in {normalise_unit(u) for u in known}:
         return []
     return [f"no conversion of unit {unit!r} for {quantity} in "
@@ -253,8 +253,16 @@ def _unpivot_unit_problems(value: Column, unpivot: Unpivot) -> list[str]:
             problems.append(f"column {name!r}: a measurement needs its 'unit'")
         else:
             problems += [f"column {name!r}: {p}" for p in _unit_problems(
-                str(spec.key) if quantity == LAB_QUANTITY else quantity, spec.unit)]
+                _fixed_quantity(value, str(spec.key)), spec.unit)]
     return problems
+
+
+def _fixed_quantity(column: Column, key: str | None = None) -> str | None:
+    """The quantity a measurement column's values are converted as, as the loader takes
+    it (``canonical._map_measurement``): the column's own, or, where the column has no
+    canonical unit of its own (lab values), the row's test: an unpivot column's ``key``,
+    and for a field unknown until the rows are read (None)."""
+    return column.info["quantity"] if column.info["unit"] is not None else key
 
 
 def _code_clashes(name: str, codes: dict[str, CodeValue]) -> list[str]:
@@ -365,7 +373,7 @@ class SiteMapping(Strict):
             problems.append("a measurement needs its unit as sent: 'unit' (fixed) or "
                             "'unit_column' (per row)")
         elif quantity is not None and spec.unit:
-            problems += _unit_problems(quantity, spec.unit)
+            problems += _unit_problems(_fixed_quantity(column), spec.unit)
         return problems
 
     def _code_list_problems(self, column: Column, code_list: str) -> list[str]:
@@ -387,6 +395,13 @@ class SiteMapping(Strict):
 
     def patient_id_column(self, extract: Extract) -> str:
         return extract.patient_id or self.patient_id
+
+    def required_columns(self, extract: Extract) -> set[str]:
+        """The source columns without which the extract cannot be read: the patient id
+        and the columns its fields read values and units from."""
+        return {self.patient_id_column(extract)} | {
+            name for spec in extract.fields.values()
+            for name in (spec.column, spec.unit_column) if name}
 
 
 PROVENANCE_FIELDS = frozenset({

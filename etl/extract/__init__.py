@@ -122,11 +122,9 @@ def columns_named(mapping: SiteMapping, pattern: str | None, sheet: str | None) 
     named: set[str] = set(sdtm.SUPPQUAL_COLUMNS) if mapping.format == "sdtm" else set()
     for extract in mapping.extracts:
         if (extract.file, extract.sheet) == (pattern, sheet):
-            named |= {mapping.patient_id_column(extract), *extract.where,
-                      *extract.where_not_empty, *extract.skip_empty,
-                      *(name for join in extract.join for name in join.match)}
-            named |= {name for spec in extract.fields.values()
-                      for name in (spec.column, spec.unit_column) if name}
+            named |= mapping.required_columns(extract) | {
+                *extract.where, *extract.where_not_empty, *extract.skip_empty,
+                *(name for join in extract.join for name in join.match)}
             if extract.unpivot is not None:
                 named |= set(extract.unpivot.columns)
             if extract.form:
