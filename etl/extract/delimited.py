@@ -86,7 +86,12 @@ class DelimitedTable:
         The header is read here and the layout given to DuckDB, not sniffed: sniffing
         took one line with extra fields at the end of a file for the header and read no
         rows, and a quote left open as part of a cell. Given the layout, DuckDB stops at
-        a malformed line and names it (``_malformed``)."""
+        a malformed line and names it (``_malformed``).
+
+        A line without a value (``;;;;``: every cell empty, blank or a missing token) is
+        no row, as an empty line and a worksheet row without a value are none: it is what
+        a spreadsheet writes for an empty row it saves (one formatted below the data, or
+        kept between records), and each was quarantined, its patient id empty."""
         options = self._options
         if self._readable is None:
             self._readable = self._utf8()
@@ -97,9 +102,11 @@ class DelimitedTable:
         if not any(name.strip() for name in header):
             raise DeliveryRejected(f"{self._path}: the first line is no header (it is empty)")
         columns = {f"c{number}": "VARCHAR" for number in range(len(header))}
-        return header, self._connection.read_csv(
+        rows = self._connection.read_csv(
             str(path), header=True, sep=options.delimiter, quotechar=options.quote,
             escapechar=options.quote, columns=columns, auto_detect=False)
+        return header, rows.filter(" OR ".join(
+            f"{_cleaned(name, options.missing)} IS NOT NULL" for name in columns))
 
     def _utf8(self) -> Path:
         """The file, or a copy of it transcoded to UTF-8 (DuckDB reads nothing else)."""
@@ -197,11 +204,12 @@ class DelimitedTable:
 
     def _row_numbers(self) -> np.ndarray:
         """Each record's row as a spreadsheet shows the file: counted from the header
-        (row 1), an empty line being an empty row, which DuckDB skips. A file with as
-        many lines as the header and its records has one record per line; any other
-        (empty lines, a quoted cell spanning lines) is read again for the rows, by
-        Python's csv, which returns an empty line as an empty record. Counting the
-        lines takes ~0.1 s for a file of 200 MB, reading it again seconds."""
+        (row 1), an empty line or one without a value being an empty row, which is no
+        record (``_open``). A file with as many lines as the header and its records has
+        one record per line; any other (empty rows, a quoted cell spanning lines) is read
+        again for the rows, by Python's csv, which returns an empty line as an empty
+        record. Counting the lines takes ~0.1 s for a file of 200 MB, reading it again
+        seconds."""
         if self._numbers is None:
             if _lines(self._readable) == 1 + self._rows:
                 self._numbers = np.arange(FIRST_LINE, FIRST_LINE + self._rows)
@@ -210,12 +218,13 @@ class DelimitedTable:
         return self._numbers
 
     def _rows_read_again(self) -> np.ndarray:
+        missing = {token.strip() for token in self._options.missing}
         with open(self._readable, encoding="utf-8-sig", newline="") as text:
             records = csv.reader(text, delimiter=self._options.delimiter,
                                  quotechar=self._options.quote)
             next(records)  # the header
             return np.array([row for row, record in enumerate(records, start=FIRST_LINE)
-                             if record], dtype=np.int64)
+                             if _has_value(record, missing)], dtype=np.int64)
 
     def _cell(self, name: str) -> str:
         """A column of the stored table, cleaned, by its stripped name."""
@@ -338,6 +347,12 @@ def _as_string_dtype(kind: pa.DataType) -> pd.StringDtype | None:
     """Arrow text as pandas' string dtype (NA for NULL); numbers as they are."""
     text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
     return pd.StringDtype() if text or pa.types.is_string_view(kind) else None
+
+
+def _has_value(record: list[str], missing: set[str]) -> bool:
+    """Whether a line read by Python's csv holds a value, as ``_cleaned`` reads its cells
+    (an empty field is NULL to DuckDB's reader, quoted or not): the rows ``_open`` keeps."""
+    return any(field and field.strip() not in missing for field in record)
 
 
 # Python's whitespace, what str.strip removes (a test checks it against str.isspace), for

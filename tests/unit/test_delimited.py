@@ -217,6 +217,23 @@ def test_rows_after_an_empty_line_are_numbered_as_a_spreadsheet_shows_them(
         assert table.source_rows().tolist() == [2, 4, 7, 8]
 
 
+def test_a_line_without_a_value_is_no_row_as_an_empty_line_is_none(tmp_path: Path):
+    """A spreadsheet saves an empty row as a line of empty fields; blanks, a quoted
+    empty cell and the centre's missing tokens are no value either. The other rows keep
+    their numbers (2, 5, 8): the row of a zero and the row of text stay."""
+    path = tmp_path / "lab.csv"
+    path.write_bytes("\r\n".join([
+        "patnr;eenheid;waarde", "1;a;", ";;", '"";"  ";NB', "2;b;0", " ; ;", ";NB;",
+        ";;x", ";;;", ""]).encode("utf-8"))
+    options = ReaderOptions(delimiter=";", missing=["", "NB"])
+    rows = [["1", "a", pd.NA, 2], ["2", "b", "0", 5], [pd.NA, pd.NA, "x", 8]]
+    assert read_file(path, options).astype(object).values.tolist() == rows
+    with DelimitedTable(path, options) as table:
+        selected = table.select({"eenheid": ["b"]}, [], [SOURCE_ROW, "waarde"])
+        assert selected.values.tolist() == [[5, "0"]]
+        assert table.source_rows().tolist() == [2, 5, 8]
+
+
 def test_a_quoted_cell_may_span_lines_and_rows_are_numbered_as_a_spreadsheet_shows_them(
         tmp_path: Path):
     path = tmp_path / "toxiciteit.csv"
