@@ -457,6 +457,12 @@ def load_mapping(path: Path) -> LoadedMapping:
             for problem in error.errors()
         ]
         raise ConfigurationError(f"{path}: invalid site mapping\n" + "\n".join(lines)) from None
+    from etl.canonical import constant_problems  # reads mappings: imported once used
+
+    problems = constant_problems(mapping, date.today())
+    if problems:
+        raise ConfigurationError(f"{path}: invalid site mapping\n" + "\n".join(
+            f"  {problem}" for problem in problems))
     if path.stem.upper() != mapping.site:
         raise ConfigurationError(
             f"{path}: the file name must be the centre code in lower case "

@@ -157,3 +157,39 @@ def test_an_unpivot_of_lab_values_says_each_columns_unit_a_conversion_knows(
     assert load_mapping(write(tmp_path, LABS)).mapping.extracts[0].unpivot.columns["hb"].unit
     with pytest.raises(ConfigurationError, match=expected):
         load_mapping(write(tmp_path, LABS.replace(*change)))
+
+
+VALID_FIELDS = "cycle_date: date\n      phase: {column: ph, codes: phase}"
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ("cycle_date: date\n      phase: {constant: x, codes: phase}",
+     "phase: constant 'x': unknown_code: not in code list 'phase' of the site mapping"),
+    ("cycle_date: date\n      phase: {constant: regulr}",
+     "phase: constant 'regulr': 'regulr' is not one of ['regular', 'salvage']"),
+    ("cycle_date: date\n      phase: {constant: regular}\n      cycle_no: {constant: 0}",
+     "cycle_no: constant 0: out_of_range: cycle_no outside [1, None] in steps of 1: cycles "
+     "are numbered from 1"),
+    ("cycle_date: date\n      phase: {constant: regular}\n"
+     "      administered_activity_gbq: {constant: 25000, unit: MBq}",
+     "administered_activity_gbq: constant 25000: out_of_range: administered_activity_gbq "
+     "outside [1E-9, 20]: no 177Lu-octreotate cycle exceeds 20 GBq"),
+    ("cycle_date: {constant: 31.12.2024}\n      phase: {constant: regular}",
+     "cycle_date: constant '31.12.2024': unparseable_date: "),
+])
+def test_a_constant_is_read_as_a_cell_of_its_field_when_the_mapping_loads(
+        tmp_path, fields, expected):
+    """A wrong constant would quarantine every row (or fail gate 1) night after night."""
+    path = write(tmp_path, VALID.replace(VALID_FIELDS, fields))
+    with pytest.raises(ConfigurationError) as error:
+        load_mapping(path)
+    assert f"{path}: invalid site mapping\n  extracts[0] (cycles.csv -> treatment_cycle)." \
+           f"{expected}" in str(error.value)
+
+
+def test_constants_that_read_as_their_field_reads_a_cell_load(tmp_path):
+    fields = ("cycle_date: {constant: '2024-12-31'}\n      phase: {constant: ' R ', "
+              "codes: phase}\n      cycle_no: {constant: 1}\n"
+              "      administered_activity_gbq: {constant: '7400', unit: MBq}")
+    loaded = load_mapping(write(tmp_path, VALID.replace(VALID_FIELDS, fields)))
+    assert loaded.mapping.extracts[0].fields["administered_activity_gbq"].constant == "7400"
