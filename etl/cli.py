@@ -36,6 +36,8 @@ Environment:
   PRRT_PSEUDONYM_KEY   HMAC key for patient pseudonyms (required to load)
   PRRT_SITES_DIR       extra folder of centre mappings (<code>.yml)
   PRRT_KEEP_RELEASES   releases kept on disk (default 5)
+  PRRT_SETTLE_SECONDS  leave inbox entries changed less than this many
+                       seconds ago for the next run (default 0: off)
 
 \b
 A night by hand:  prrt db upgrade; prrt load; prrt build; prrt publish

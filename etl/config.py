@@ -8,6 +8,8 @@ Operators' scripts depend on these names; keep them stable:
 - ``PRRT_SITES_DIR``: an extra folder of centre mappings (``<code>.yml``), read after the
   packaged ``etl/sites/``; a file there replaces a packaged mapping of the same centre.
 - ``PRRT_KEEP_RELEASES`` (default 5): how many releases publishing keeps on disk.
+- ``PRRT_SETTLE_SECONDS`` (default 0, off): an inbox entry changed less than this many
+  seconds ago may still be arriving; it is left for the next run (``etl.inbox``).
 """
 
 import os
@@ -31,21 +33,18 @@ class Settings:
     sites_dir: Path | None
     keep_releases: int
     dbt_project_dir: Path
+    settle_seconds: int = 0
 
     @classmethod
     def from_env(cls) -> "Settings":
-        keep = os.environ.get("PRRT_KEEP_RELEASES", "5")
-        if not keep.isdigit() or int(keep) < 1:
-            raise ConfigurationError(
-                f"PRRT_KEEP_RELEASES must be a whole number of at least 1, got {keep!r}"
-            )
         sites_dir = os.environ.get("PRRT_SITES_DIR")
         return cls(
             home=Path(os.environ.get("PRRT_HOME", "data")).resolve(),
             pseudonym_key=os.environ.get("PRRT_PSEUDONYM_KEY") or None,
             sites_dir=Path(sites_dir).resolve() if sites_dir else None,
-            keep_releases=int(keep),
+            keep_releases=_whole_number("PRRT_KEEP_RELEASES", "5", least=1),
             dbt_project_dir=REPO_DIR / "dbt_project",
+            settle_seconds=_whole_number("PRRT_SETTLE_SECONDS", "0", least=0),
         )
 
     @property
@@ -79,3 +78,11 @@ class Settings:
                 f"export PRRT_PSEUDONYM_KEY={DEMO_PSEUDONYM_KEY}"
             )
         return self.pseudonym_key.encode("utf-8")
+
+
+def _whole_number(variable: str, default: str, least: int) -> int:
+    value = os.environ.get(variable, default)
+    if not value.isdigit() or int(value) < least:
+        raise ConfigurationError(
+            f"{variable} must be a whole number of at least {least}, got {value!r}")
+    return int(value)

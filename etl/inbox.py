@@ -3,11 +3,19 @@
 A delivery is a folder or a file in the inbox whose name matches one centre mapping's
 ``delivery.pattern``; the pattern's ``export_date`` group dates it. Its identity is the
 SHA-256 of its content, so a resent identical delivery is recognised whatever its name.
+
+A delivery copied into the inbox while a night runs would be read half written: a file
+cut at a line end reads as a smaller snapshot, whose missing records are withdrawn until
+the whole one loads. Two ways keep that from happening: copy a delivery in under a name
+beginning with a dot and rename it when it is complete (such names are never read), or
+set ``PRRT_SETTLE_SECONDS``: an entry changed more recently than that is left for the
+next run.
 """
 
 import hashlib
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -75,18 +83,39 @@ def match_site(path: Path, mappings: dict[str, LoadedMapping]) -> LoadedMapping 
     return matches[0] if matches else None
 
 
-def discover(inbox: Path, mappings: dict[str, LoadedMapping]) -> tuple[list[Delivery], list[Path]]:
-    """Deliveries in the inbox, per centre in export-date order, and entries no centre claims."""
+@dataclass
+class InboxEntries:
+    """What the inbox holds, as a night sees it."""
+
+    deliveries: list[Delivery] = field(default_factory=list)  # per centre, by export date
+    unclaimed: list[Path] = field(default_factory=list)  # no centre mapping claims them
+    arriving: dict[Path, float] = field(default_factory=dict)  # -> seconds since changed
+
+
+def discover(inbox: Path, mappings: dict[str, LoadedMapping], settle_seconds: int = 0
+             ) -> InboxEntries:
+    """The inbox's deliveries, its entries no centre claims, and those changed less than
+    ``settle_seconds`` ago (not hashed: they may still be arriving)."""
+    entries = InboxEntries()
     if not inbox.is_dir():
-        return [], []
-    deliveries, unclaimed = [], []
+        return entries
+    now = time.time()
     for entry in sorted(inbox.iterdir()):
         if entry.name.startswith("."):
             continue
         loaded = match_site(entry, mappings)
         if loaded is None:
-            unclaimed.append(entry)
+            entries.unclaimed.append(entry)
+        elif settle_seconds and (age := now - last_changed(entry)) < settle_seconds:
+            entries.arriving[entry] = max(age, 0.0)
         else:
-            deliveries.append(describe(entry, loaded))
-    deliveries.sort(key=lambda d: (d.site, d.export_date or date.min, d.name))
-    return deliveries, unclaimed
+            entries.deliveries.append(describe(entry, loaded))
+    entries.deliveries.sort(key=lambda d: (d.site, d.export_date or date.min, d.name))
+    return entries
+
+
+def last_changed(path: Path) -> float:
+    """When an inbox entry last changed: a file's modification time, or the newest of a
+    folder's, its own included (a file added to it or removed from it)."""
+    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+    return max(p.lstat().st_mtime for p in paths)

@@ -73,9 +73,14 @@ class Loader:
 
     def load(self, inbox: Path, mappings: dict[str, LoadedMapping]) -> list[DeliveryReport]:
         """Load every new delivery in ``inbox``, per centre in export-date order."""
-        deliveries, unclaimed = discover(inbox, mappings)
-        for entry in unclaimed:
+        entries = discover(inbox, mappings, self.settings.settle_seconds)
+        deliveries = entries.deliveries
+        for entry in entries.unclaimed:
             say(f"! {entry.name}: no centre mapping claims this inbox entry; left untouched")
+        for entry, age in entries.arriving.items():
+            say(f"~ {entry.name}: changed {age:.0f} s ago, less than PRRT_SETTLE_SECONDS="
+                f"{self.settings.settle_seconds}: it may still be arriving; left for the "
+                "next run")
         say(f"{len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'} in {inbox}")
         with db.checkpoints_deferred(self.connection):
             reports = [self._load_one(mappings[ahead.delivery.site], ahead) for ahead in
