@@ -18,6 +18,7 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from etl import db, pipeline, transform
 from etl import publish as publishing
@@ -52,8 +53,11 @@ app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Create, migrate and check the warehouse schema (Alembic).",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
-err = Console(stderr=True)
-out = Console()
+# What is printed is data (messages naming cells, sheets ``Export.xlsx[labor]``, regular
+# expressions ``[a-z]+``), never markup, which dropped such brackets or failed on
+# ``[/...]``; and a line is never broken at 80 columns where no terminal is (a log).
+err = Console(stderr=True, markup=False, soft_wrap=True)
+out = Console(markup=False, soft_wrap=True)
 
 
 def reflowed(help_text: str) -> str:
@@ -74,7 +78,7 @@ def _exits(command):
         try:
             return command(*args, **kwargs)
         except PrrtError as error:
-            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            err.print(Text.assemble(("error:", "bold red"), f" {error}"), highlight=False)
             raise typer.Exit(error.exit_code) from None
 
     return wrapper
@@ -429,8 +433,8 @@ def demo(patients: Annotated[int, typer.Option(help="Synthetic patients per cent
 
     if not os.environ.get("PRRT_PSEUDONYM_KEY"):
         os.environ["PRRT_PSEUDONYM_KEY"] = DEMO_PSEUDONYM_KEY
-        err.print(f"[yellow]demo pseudonym key in use ({DEMO_PSEUDONYM_KEY}): "
-                  "never use it for real data[/]")
+        err.print(f"demo pseudonym key in use ({DEMO_PSEUDONYM_KEY}): never use it for "
+                  "real data", style="yellow")
     settings = Settings.from_env()
     write_deliveries(settings.inbox, patients, 2026, sorted(WRITERS), date.today().isoformat())
     result = pipeline.nightly(settings)

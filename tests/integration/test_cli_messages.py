@@ -1,0 +1,35 @@
+"""What ``prrt`` prints is data: brackets in a message (a worksheet ``[labor]``, a glob
+``[/]``, a regular expression ``[a-z]``) are printed as they are, and a line is not
+broken where no terminal is (a night's log)."""
+
+import subprocess
+from pathlib import Path
+
+from tests.conftest import PRRT
+
+MAPPING = """
+site: NEW
+name: a new centre
+format: delimited
+delivery: {pattern: "new_(?P<export_date>[0-9]{8})"}
+patient_id: pid
+extracts:
+  - table: treatment_cycle
+    file: "cycles[/].csv"
+    sheet: labor
+    fields:
+      cycle_date: date
+      phase: {constant: regular}
+"""
+
+
+def test_a_message_is_printed_whole_with_its_brackets(tmp_path: Path):
+    (tmp_path / "new.yml").write_text(MAPPING)
+    result = subprocess.run([PRRT, "sites"], capture_output=True, text=True, env={
+        "PATH": "/usr/bin:/bin", "PRRT_HOME": str(tmp_path / "home"),
+        "PRRT_SITES_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'new.yml'}: invalid site mapping",
+        "  (top level): Value error, extracts[0] (cycles[/].csv[labor] -> treatment_cycle): "
+        "'sheet' applies to Excel workbooks only"]
