@@ -250,7 +250,7 @@ def _malformed(report: str) -> str | None:
     line = re.search(r"CSV Error on Line: (\d+)", report)
     if line is None:
         return None
-    text = re.search(r"Original Line: ([^\n]*)", report)
+    text = re.search(r"Original Line: \n?([^\r\n]*)", report)  # CRLF: on the next line
     fields = re.search(r"Expected Number of Columns: (\d+)", report)
     if fields:
         fault = f"not the header's {fields[1]} fields"

@@ -124,9 +124,11 @@ def test_the_reader_draws_no_progress_bar(tmp_path: Path, capfd) -> None:
     (["id;value", "1", "3;4"], "line 2: not the header's 2 fields: '1'"),
     (["id;value", '1;"2', "3;4"], "line 2: a quote opened and not closed: '1;\"2'"),
 ])
-def test_a_malformed_line_rejects_the_file_naming_the_line(tmp_path: Path, lines, message):
+@pytest.mark.parametrize("end", ["\n", "\r\n"])  # DuckDB reports a CRLF file's line
+def test_a_malformed_line_rejects_the_file_naming_the_line(tmp_path: Path, lines, message,
+                                                          end):  # on the next line
     path = tmp_path / "records.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="cp1252")
+    path.write_bytes((end.join(lines) + end).encode("cp1252"))
     with pytest.raises(DeliveryRejected) as rejected:
         read_file(path, ReaderOptions(delimiter=";", encoding="cp1252"))
     assert str(rejected.value).endswith(message)
