@@ -182,6 +182,7 @@ class ReaderOptions(Strict):
     quote: str = '"'
     missing: list[str] = Field(default_factory=lambda: [""])
     dictionary: str | None = None
+    header_row: Annotated[int, Field(ge=1)] = 1
 
     @field_validator("encoding")
     @classmethod
@@ -302,6 +303,9 @@ class SiteMapping(Strict):
         problems: list[str] = []
         if self.format == "redcap" and not self.reader.dictionary:
             problems.append("reader.dictionary: a REDCap mapping names its data dictionary file")
+        if self.reader.header_row != 1 and self.format not in ("delimited", "excel"):
+            problems.append(f"reader.header_row: a {self.format} export has its header "
+                            "first; 'header_row' applies to delimited text and Excel")
         problems += [p for name, codes in self.codes.items()
                      for p in _code_clashes(name, codes)]
         for index, extract in enumerate(self.extracts):

@@ -9,8 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl import db
 from etl.config import Settings
-from etl.mapping import content_columns, raw_table_names
+from etl.mapping import content_columns, load_all_mappings, raw_table_names
+from etl.pipeline import load_deliveries
+from etl.runs import start_run
 from models.base import metadata
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -98,3 +101,18 @@ def raw_records(connection, site: str, compared=lambda column: True) -> dict[str
         per_table[table] = sorted((tuple(round(v, 9) if isinstance(v, float) else v
                                          for v in row) for row in rows), key=repr)
     return per_table
+
+
+def loaded_records(settings: Settings, sites: tuple[str, ...]) -> dict[str, tuple[list, dict]]:
+    """Load the inbox, where a delivery of each of ``sites`` must load; per centre the
+    per-file accounting and each raw table's records (``raw_records``)."""
+    with db.connect(settings) as connection:
+        db.upgrade(connection)
+        reports = load_deliveries(connection, settings, start_run(connection, "test"),
+                                  settings.inbox, load_all_mappings(settings))
+        assert [r.status for r in reports] == ["loaded"] * len(sites), [
+            r.message for r in reports]
+        return {r.delivery.site: ([(f.file_name, f.table, f.rows_read, f.rows_loaded,
+                                    f.rows_skipped, f.rows_quarantined) for f in r.files],
+                                  raw_records(connection, r.delivery.site))
+                for r in reports}

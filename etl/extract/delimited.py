@@ -17,9 +17,9 @@ import codecs
 import csv
 import re
 import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 import duckdb
 import numpy as np
@@ -37,8 +37,8 @@ CELLS = "cells"
 NOT_IN_ENCODING = ("not {encoding} text: set the centre's encoding in the site mapping's "
                    "reader (e.g. cp1252, latin-1)")
 T = TypeVar("T")
-FIRST_LINE = 2  # the header is row 1; source_row = the record's row as a spreadsheet
-# shows it (DelimitedTable._row_numbers)
+_HEADER_ROW_HINT = ("; if the file's header is further down, say on which line in the "
+                    "site mapping's reader (header_row)")
 
 
 def read_file(path: Path, options: ReaderOptions, named: Collection[str] = ()) -> pd.DataFrame:
@@ -97,14 +97,15 @@ class DelimitedTable:
             self._readable = self._utf8()
         path = self._readable
         with open(path, encoding="utf-8-sig", newline="") as text:
-            header = next(csv.reader(text, delimiter=options.delimiter,
-                                     quotechar=options.quote), [])
+            header = next(self._records(text), [])
         if not any(name.strip() for name in header):
-            raise DeliveryRejected(f"{self._path}: the first line is no header (it is empty)")
+            raise DeliveryRejected(f"{self._path}: line {options.header_row} is no header "
+                                   "(it is empty)" + _HEADER_ROW_HINT)
         columns = {f"c{number}": "VARCHAR" for number in range(len(header))}
         rows = self._connection.read_csv(
-            str(path), header=True, sep=options.delimiter, quotechar=options.quote,
-            escapechar=options.quote, columns=columns, auto_detect=False)
+            str(path), header=True, skiprows=options.header_row - 1, sep=options.delimiter,
+            quotechar=options.quote, escapechar=options.quote, columns=columns,
+            auto_detect=False)
         return header, rows.filter(" OR ".join(
             f"{_cleaned(name, options.missing)} IS NOT NULL" for name in columns))
 
@@ -211,8 +212,9 @@ class DelimitedTable:
         record. Counting the lines takes ~0.1 s for a file of 200 MB, reading it again
         seconds."""
         if self._numbers is None:
-            if _lines(self._readable) == 1 + self._rows:
-                self._numbers = np.arange(FIRST_LINE, FIRST_LINE + self._rows)
+            first = self._options.header_row + 1
+            if _lines(self._readable) == first - 1 + self._rows:
+                self._numbers = np.arange(first, first + self._rows)
             else:
                 self._numbers = self._guarded(self._rows_read_again)
         return self._numbers
@@ -220,11 +222,26 @@ class DelimitedTable:
     def _rows_read_again(self) -> np.ndarray:
         missing = {token.strip() for token in self._options.missing}
         with open(self._readable, encoding="utf-8-sig", newline="") as text:
-            records = csv.reader(text, delimiter=self._options.delimiter,
-                                 quotechar=self._options.quote)
+            records = self._records(text)
             next(records)  # the header
-            return np.array([row for row, record in enumerate(records, start=FIRST_LINE)
-                             if _has_value(record, missing)], dtype=np.int64)
+            return np.array([row for row, record in enumerate(
+                records, start=self._options.header_row + 1) if _has_value(record, missing)],
+                dtype=np.int64)
+
+    def _records(self, text: TextIO) -> Iterator[list[str]]:
+        """The records of the open file from its header on. The lines above the header
+        (``header_row``: an export's title, its date) are skipped, by DuckDB as records:
+        one that opens a quote it does not close would take the lines after it into a
+        record, and DuckDB then read no rows at all, so it is refused by its line."""
+        quote = self._options.quote
+        for number in range(1, self._options.header_row):
+            line = text.readline()
+            if line.count(quote) % 2:
+                raise DeliveryRejected(
+                    f"{self._path}: line {number}, above the header (line "
+                    f"{self._options.header_row}), opens a quote it does not close: "
+                    f"{line.rstrip(chr(13) + chr(10))[:200]!r}")
+        return csv.reader(text, delimiter=self._options.delimiter, quotechar=quote)
 
     def _cell(self, name: str) -> str:
         """A column of the stored table, cleaned, by its stripped name."""

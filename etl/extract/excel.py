@@ -1,4 +1,5 @@
-"""Excel workbooks (.xlsx): one worksheet per extract, header in the first row.
+"""Excel workbooks (.xlsx): one worksheet per extract, header in the first row (or the
+mapping's ``header_row``).
 
 Read with python-calamine (about eight times faster than openpyxl on large sheets).
 Cells come back typed; they are turned into the same text the other readers produce,
@@ -36,8 +37,14 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
         raise DeliveryRejected(f"{path}[{sheet}]: unreadable worksheet: {error}") from None
     if not rows:
         raise DeliveryRejected(f"{path}[{sheet}]: the worksheet is empty (no header row)")
-    header = as_named([_text(cell) or "" for cell in rows[0]], named, f"{path}[{name}]")
-    body = pd.DataFrame(rows[1:], dtype=object)  # short rows padded with None
+    above = options.header_row - 1  # rows above the header: a title, the export's date
+    names = [_text(cell) or "" for cell in (rows[above] if above < len(rows) else [])]
+    if not any(names):
+        raise DeliveryRejected(f"{path}[{name}]: row {options.header_row} is no header (it "
+                               "is empty); if the sheet's header is further down, say on "
+                               "which row in the site mapping's reader (header_row)")
+    header = as_named(names, named, f"{path}[{name}]")
+    body = pd.DataFrame(rows[above + 1:], dtype=object)  # short rows padded with None
     body = body.reindex(columns=range(max(len(header), body.shape[1])), fill_value="")
     missing = {token.strip() for token in options.missing}
     columns = {}
@@ -45,7 +52,7 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
         if column:
             columns[column] = cell_texts(body[index], _text, missing)
     frame = pd.DataFrame(columns, index=range(len(body)))
-    frame[SOURCE_ROW] = range(2, len(body) + 2)  # worksheet row 1 is the header
+    frame[SOURCE_ROW] = range(above + 2, above + 2 + len(body))  # the sheet's row numbers
     return _without_blank_rows(frame)
 
 

@@ -14,7 +14,7 @@ from etl.mapping import load_all_mappings
 from etl.pipeline import load_deliveries
 from etl.runs import start_run
 from etl.synth.xport import write_xport
-from tests.conftest import SAMPLES, copy_samples, raw_records
+from tests.conftest import SAMPLES, copy_samples, loaded_records
 
 CENTRES = ("ROT", "BBK", "TRL")
 
@@ -49,31 +49,17 @@ def respelled_trl(folder: Path) -> None:
 RESPELLED = {"ROT": respelled_rot, "BBK": respelled_bbk, "TRL": respelled_trl}
 
 
-def load(settings: Settings) -> dict[str, tuple[list, dict]]:
-    """Per centre: the per-file accounting and each raw table's records."""
-    with db.connect(settings) as connection:
-        db.upgrade(connection)
-        reports = load_deliveries(connection, settings, start_run(connection, "test"),
-                                  settings.inbox, load_all_mappings(settings))
-        assert [r.status for r in reports] == ["loaded"] * len(CENTRES), [
-            r.message for r in reports]
-        return {r.delivery.site: ([(f.file_name, f.table, f.rows_read, f.rows_loaded,
-                                    f.rows_skipped, f.rows_quarantined) for f in r.files],
-                                  raw_records(connection, r.delivery.site))
-                for r in reports}
-
-
 def test_headers_differing_from_the_mapping_only_in_case_load_the_same_records(
         settings, tmp_path, monkeypatch):
     copy_samples(settings, *CENTRES)
-    as_sent = load(settings)
+    as_sent = loaded_records(settings, CENTRES)
 
     monkeypatch.setenv("PRRT_HOME", str(tmp_path / "respelled"))
     respelled = Settings.from_env()
     copy_samples(respelled, *CENTRES)
     for site in CENTRES:
         RESPELLED[site](respelled.inbox / SAMPLES[site])
-    assert load(respelled) == as_sent
+    assert loaded_records(respelled, CENTRES) == as_sent
 
 
 def test_a_column_the_mapping_reads_given_twice_rejects_the_delivery_by_name(settings):

@@ -247,3 +247,31 @@ def test_a_quoted_cell_may_span_lines_and_rows_are_numbered_as_a_spreadsheet_sho
                                      ["1", "Alopecia", "9", 3]]
     with DelimitedTable(path, options) as table:
         assert table.source_rows().tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_a_header_further_down_is_read_where_the_mapping_says(tmp_path: Path, end):
+    """Lines above the header (an export's title, its date, an empty line) are no records;
+    the records keep their row numbers, and a malformed line is named by its row's."""
+    path = tmp_path / "lab.csv"
+    lines = ["Laboratorium PRRT", 'gemaakt op;"2024-06-01"', "", "patnr;eenheid", "1;a", ";",
+             '2;"b', 'c"', "3;d"]
+    path.write_bytes(end.join(lines).encode("utf-8"))
+    options = ReaderOptions(delimiter=";", header_row=4)
+    rows = [["1", "a", 5], ["2", f"b{end}c", 7], ["3", "d", 8]]  # rows, not lines
+    assert read_file(path, options).values.tolist() == rows
+    with DelimitedTable(path, options) as table:
+        assert table.select({"patnr": ["3"]}, [], [SOURCE_ROW]).values.tolist() == [[8]]
+        assert table.source_rows().tolist() == [5, 7, 8]
+    path.write_bytes(end.join([*lines, "4;e;f"]).encode("utf-8"))
+    with pytest.raises(DeliveryRejected, match="line 9: not the header's 2 fields: '4;e;f'"):
+        read_file(path, options)
+    with pytest.raises(DeliveryRejected, match="line 3 is no header \\(it is empty\\); if the "
+                                               "file's header is further down, say on which "
+                                               "line in the site mapping's reader"):
+        read_file(path, ReaderOptions(delimiter=";", header_row=3))
+    path.write_bytes(end.join(["Laboratorium PRRT", 'gemaakt op;"2024-06-01', *lines[2:]]
+                              ).encode("utf-8"))  # DuckDB read no rows
+    with pytest.raises(DeliveryRejected, match="line 2, above the header \\(line 4\\), opens "
+                                               "a quote it does not close: 'gemaakt op;"):
+        read_file(path, options)

@@ -43,3 +43,18 @@ def test_rows_without_a_value_are_no_records_and_the_others_keep_their_numbers(t
         [None, None]]))], date_format="dd.mm.yyyy")
     frame = read_sheet(path, ReaderOptions(), "Labor")
     assert frame.values.tolist() == [["1", "7", 2], ["2", "8", 4], ["3", "9", 7]]
+
+
+def test_a_header_further_down_is_read_where_the_mapping_says(tmp_path):
+    """Rows above the header (a title, the export's date, an empty row) are no records;
+    the records keep the sheet's row numbers."""
+    path = tmp_path / "export.xlsx"
+    write_workbook(path, [("Labor", ["Laborwerte PRRT", None, None], iter([
+        ["erstellt am", "01.06.2024", None], [None, None, None], ["Pat-ID", "Wert", None],
+        ["1", "7", None], [None, None, None], ["2", "8", "x"]]))], date_format="dd.mm.yyyy")
+    frame = read_sheet(path, ReaderOptions(header_row=4), "Labor")
+    assert frame.values.tolist() == [["1", "7", 5], ["2", "8", 7]]
+    with pytest.raises(DeliveryRejected, match=r"export\.xlsx\[Labor\]: row 3 is no header "
+                                               r"\(it is empty\); if the sheet's header is "
+                                               r"further down, say on which row"):
+        read_sheet(path, ReaderOptions(header_row=3), "Labor")

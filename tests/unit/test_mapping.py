@@ -113,6 +113,11 @@ def test_yes_no_field_without_a_code_list_is_a_mapping_error(tmp_path):
      "regular and salvage"),
     (("cycle_date: date", "cycle_date: {column: date, unit: GBq}"),
      "cycle_date: 'unit' and 'unit_column' apply to measurements only"),
+    (("patient_id: pid", "patient_id: pid\nreader: {header_row: 0}"),
+     "reader.header_row: Input should be greater than or equal to 1"),
+    (("format: delimited", "format: sdtm\nreader: {header_row: 3}"),
+     "reader.header_row: a sdtm export has its header first; 'header_row' applies to "
+     "delimited text and Excel"),
 ])
 def test_new_mapping_keys_are_checked_with_clear_messages(tmp_path, change, expected):
     path = write(tmp_path, VALID.replace(*change))
