@@ -204,13 +204,13 @@ class DelimitedTable:
         return self._row_numbers()
 
     def _row_numbers(self) -> np.ndarray:
-        """Each record's row as a spreadsheet shows the file: counted from the header
-        (row 1), an empty line or one without a value being an empty row, which is no
-        record (``_open``). A file with as many lines as the header and its records has
-        one record per line; any other (empty rows, a quoted cell spanning lines) is read
-        again for the rows, by Python's csv, which returns an empty line as an empty
-        record. Counting the lines takes ~0.1 s for a file of 200 MB, reading it again
-        seconds."""
+        """Each record's row as a spreadsheet shows the file: counted from its first line
+        (row 1; the header is on ``header_row``), an empty line or one without a value
+        being an empty row, which is no record (``_open``). A file with as many lines as
+        the header's row and the records has one record per line; any other (empty rows,
+        a quoted cell spanning lines) is read again for the rows, by Python's csv, which
+        returns an empty line as an empty record. Counting the lines takes ~0.1 s for a
+        file of 200 MB, reading it again seconds."""
         if self._numbers is None:
             first = self._options.header_row + 1
             if _lines(self._readable) == first - 1 + self._rows:
