@@ -101,6 +101,15 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
         cache.close()
 
 
+def _header_row_hint(mapping: SiteMapping) -> str:
+    """What to say when the header holds none of the columns an extract needs: a title
+    above the header (a new centre's first delivery) reads as one."""
+    if mapping.format not in ("delimited", "excel"):
+        return ""
+    return (f"; none is on row {mapping.reader.header_row}: if the header is further "
+            "down, say on which row in the site mapping's reader (header_row)")
+
+
 def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
                      cache: SourceCache) -> Extracted:
     mapping = loaded.mapping
@@ -114,13 +123,14 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
         related = (_with_related(cache, source, extract)
                    if extract.supplemental or extract.join else None)
         header = source.header if related is None else related.iloc[:0]
-        missing = sorted(mapping.required_columns(extract) - set(header.columns))
+        required = mapping.required_columns(extract)
+        missing = sorted(required - set(header.columns))
         if missing:
             raise DeliveryRejected(
                 f"{delivery.name}/{source.label}: required column(s) missing: "
                 f"{', '.join(missing)} (site mapping {loaded.path}); found: "
                 f"{', '.join(c for c in source.header.columns if c != SOURCE_ROW)}"
-            )
+                + (_header_row_hint(mapping) if len(missing) == len(required) else ""))
         read = columns_read(header, extract, mapping, source.choices)
         columns = unit_columns(header, extract, source.label, read)
         selected = (source.select(extract, columns) if related is None

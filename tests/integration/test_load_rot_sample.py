@@ -100,6 +100,9 @@ def test_corrections_keep_history_and_absent_records_are_withdrawn(settings, rot
     ("behandelingen.csv", lambda t: t.replace("activiteit_gbq", "activiteit"),
      "required column(s) missing: activiteit_gbq"),
     ("patienten.csv", lambda t: t + "1234567;M;1970\r\n", "unreadable"),
+    ("followup.csv", lambda t: "PRRT-export Rotterdam\n" + t,
+     "found: PRRT-export Rotterdam; none is on row 1: if the header is further down, say on "
+     "which row in the site mapping's reader (header_row)"),
 ])
 def test_structural_fault_rejects_the_delivery_whole(settings, rot_inbox, file_name, fault,
                                                       expected):
