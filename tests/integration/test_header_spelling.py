@@ -1,7 +1,8 @@
 """A delivery whose header names differ from the mapping's only in case (and blanks
-around them) loads as the delivery spelled as the mapping is: record for record, with
-the same accounting. A column the mapping reads that the header gives twice rejects the
-delivery, naming the file and the columns."""
+around them, or how the blanks inside them are written) loads as the delivery spelled
+as the mapping is: record for record, with the same accounting. A column the mapping
+reads that the header gives twice rejects the delivery, naming the file and the
+columns."""
 
 from datetime import date
 from pathlib import Path
@@ -27,14 +28,15 @@ def respelled_rot(folder: Path) -> None:  # a delivery folder
 
 
 def respelled_bbk(path: Path) -> None:
-    """Every header cell of BBK's workbook in capitals with a blank after it."""
+    """Every header cell of BBK's workbook in capitals with a blank after it, and a line
+    break for each blank inside it (``AKTIVITÄT\\n[MBQ] ``)."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(path)
     for sheet in workbook.worksheets:
         for cell in sheet[1]:
             if cell.value:
-                cell.value = f"{cell.value.upper()} "
+                cell.value = f"{cell.value.upper().replace(' ', chr(10))} "
     workbook.save(path)
 
 
@@ -76,4 +78,4 @@ def test_a_column_the_mapping_reads_given_twice_rejects_the_delivery_by_name(set
     assert report.status == "rejected"
     assert report.message.endswith(
         "lab.csv: the mapping's column 'datum' matches 'datum' (column 2), 'Datum' "
-        "(column 6) ignoring case; which one to read?")
+        "(column 6) ignoring case and blanks; which one to read?")

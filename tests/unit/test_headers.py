@@ -1,5 +1,5 @@
-"""A header's names are spelled as the mapping spells them when they differ only in case;
-what cannot be told apart is refused by name."""
+"""A header's names are spelled as the mapping spells them when they differ only in case
+and in how their blanks are written; what cannot be told apart is refused by name."""
 
 import pytest
 
@@ -11,6 +11,14 @@ def test_a_name_differing_only_in_case_takes_the_mappings_spelling():
     header = ["PatNr", "DATUM", "bepaling", "Opmerking"]
     assert as_named(header, {"patnr", "datum", "bepaling"}, "lab.csv") == [
         "patnr", "datum", "bepaling", "Opmerking"]
+
+
+def test_blanks_inside_a_name_are_matched_however_they_are_written():
+    """A workbook's header cell broken over two lines, or with two spaces, is the name."""
+    header = ["Pat-ID", "Aktivität\n[MBq]", "Datum  der\tTherapie", "Dosis [GBq]"]
+    assert as_named(header, {"pat-id", "Aktivität [MBq]", "Datum der Therapie"},
+                    "Export.xlsx[Therapie]") == [
+        "pat-id", "Aktivität [MBq]", "Datum der Therapie", "Dosis [GBq]"]
 
 
 def test_names_the_mapping_does_not_give_are_left_as_they_are():
