@@ -24,9 +24,20 @@ def _decimal(text: str) -> Decimal | None:
     return Decimal(text) if text else None
 
 
+SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+POWER_OF_TEN = re.compile(r"^x?10(?:\^|\*\*|\*|e)(?=\d)")  # 10^9 10**9 10*9 10e9 x10^9
+
+
 def normalise_unit(unit: str) -> str:
-    """Compare units without caring for case or the micro sign's spelling (µ, μ, u)."""
-    return unit.strip().replace("µ", "u").replace("μ", "u").casefold()
+    """A unit as compared: without case or blanks, the micro sign however spelled (µ, μ,
+    u), superscript digits as digits (``mm³``: ``mm3``), and a leading power of ten
+    however written (``×10⁹/L``, ``x10^9/L``, UCUM's ``10*9/L``, ``10E9/L``: ``10^9/l``).
+    Laboratory systems write these every way; the unit is the same, and a centre's
+    spelling should need no row of its own in ``unit_conversions.csv``."""
+    text = "".join(unit.split()).casefold()
+    text = text.replace("µ", "u").replace("μ", "u").replace("×", "x")
+    text = re.sub("10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"10^\1", text).translate(SUPERSCRIPT_DIGITS)
+    return POWER_OF_TEN.sub("10^", text)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Field mapping on hand-made source rows: codes, numbers, dates, units, ranges."""
 
+import csv
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 
 from etl.canonical import SOURCE_ROW, UNIT_ID, map_extract
 from etl.mapping import FieldMap, SiteMapping
+from etl.reference import REFERENCE_DIR, normalise_unit, unit_conversions
 
 EXPORT = date(2024, 6, 1)
 
@@ -279,3 +281,33 @@ def test_lab_values_with_thousands_grouped_by_the_other_mark(decimal, sent, expe
     assert [values.get(row) for row in range(2, 6)] == expected
     assert issues_of(labs) == {(row, "invalid_number", "v") for row in range(2, 6)
                                if expected[row - 2] is None}
+
+
+@pytest.mark.parametrize(("unit", "count", "expected"), [
+    ("10^9/L", "250", 250.0), ("x10^9/L", "250", 250.0), ("×10⁹/l", "250", 250.0),
+    ("10*9/L", "250", 250.0), ("10E9/L", "250", 250.0), (" 10^9 / L", "250", 250.0),
+    ("Gpt/l", "250", 250.0), ("Tsd/µl", "250", 250.0), ("10³/µL", "250", 250.0),
+    ("/µL", "250000", 250.0), ("/mm³", "250000", 250.0), ("K/μL", "250", 250.0),
+])
+def test_a_count_sent_in_any_spelling_of_its_unit_converts_to_10_9_per_litre(
+        unit, count, expected):
+    """Laboratory systems write one unit many ways (UCUM's 10*9/L, ×10⁹/L, German Gpt/l
+    and Tsd/µl); a count per microlitre is a thousandth of one in 10^9/L."""
+    m, extract = extract_for("lab_result", {
+        "sample_date": "datum", "analyte": {"column": "test", "accept_canonical": True},
+        "value": {"column": "waarde", "unit_column": "eenheid"}})
+    frame = pd.DataFrame({"pid": ["1"], "datum": ["2024-03-20"], "test": ["PLT"],
+                          "waarde": [count], "eenheid": [unit]}).astype("string")
+    frame[SOURCE_ROW], frame[UNIT_ID] = [2], [0]
+    result = map_extract(frame, extract, m, b"k", EXPORT)
+    assert result.issues.empty, result.issues.to_dict("records")
+    assert result.rows[["value", "unit", "lab_source_unit"]].values.tolist() == [
+        [expected, "10^9/L", unit]]
+
+
+def test_no_two_rows_of_the_unit_table_convert_one_unit():
+    """Two spellings of one unit in ``unit_conversions.csv`` would be one key, the second
+    silently replacing the first."""
+    with open(REFERENCE_DIR / "unit_conversions.csv", encoding="utf-8") as table:
+        rows = [(row["quantity"], normalise_unit(row["unit"])) for row in csv.DictReader(table)]
+    assert len(rows) == len(set(rows)) == len(unit_conversions()) > 50
