@@ -23,7 +23,13 @@ from etl.extract.sdtm import add_supplemental
 from etl.extract.shape import attach, select_rows, skip_and_unpivot, unit_columns
 from etl.fingerprint import content_values, with_fingerprints
 from etl.inbox import Delivery
-from etl.mapping import Extract, LoadedMapping, SiteMapping, content_columns
+from etl.mapping import (
+    HEADER_ROW_HINT,
+    Extract,
+    LoadedMapping,
+    SiteMapping,
+    content_columns,
+)
 from etl.reference import cross_checks
 from etl.snapshot import MergeCounts, Recognised, merge_snapshot
 from models.base import metadata
@@ -106,8 +112,7 @@ def _header_row_hint(mapping: SiteMapping) -> str:
     above the header (a new centre's first delivery) reads as one."""
     if mapping.format not in ("delimited", "excel"):
         return ""
-    return (f"; none is on row {mapping.reader.header_row}: if the header is further "
-            "down, say on which row in the site mapping's reader (header_row)")
+    return f"; none is on row {mapping.reader.header_row}: {HEADER_ROW_HINT}"
 
 
 def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,

@@ -173,6 +173,10 @@ class Extract(Strict):
         return f"{name}[{self.sheet}]" if self.sheet else name
 
 
+HEADER_ROW_HINT = ("if the header is further down, say on which row in the site mapping's "
+                   "reader (header_row)")  # a title above the header: a new centre's export
+
+
 class ReaderOptions(Strict):
     """How the centre writes its files; which keys apply depends on the format family."""
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 from etl.canonical import SOURCE_ROW
 from etl.errors import DeliveryRejected
 from etl.extract.headers import as_named
-from etl.mapping import ReaderOptions
+from etl.mapping import HEADER_ROW_HINT, ReaderOptions
 from etl.sql import identifier, literal
 
 CHUNK = 1 << 20
@@ -37,8 +37,6 @@ CELLS = "cells"
 NOT_IN_ENCODING = ("not {encoding} text: set the centre's encoding in the site mapping's "
                    "reader (e.g. cp1252, latin-1)")
 T = TypeVar("T")
-_HEADER_ROW_HINT = ("; if the file's header is further down, say on which line in the "
-                    "site mapping's reader (header_row)")
 
 
 def read_file(path: Path, options: ReaderOptions, named: Collection[str] = ()) -> pd.DataFrame:
@@ -100,7 +98,7 @@ class DelimitedTable:
             header = next(self._records(text), [])
         if not any(name.strip() for name in header):
             raise DeliveryRejected(f"{self._path}: line {options.header_row} is no header "
-                                   "(it is empty)" + _HEADER_ROW_HINT)
+                                   f"(it is empty); {HEADER_ROW_HINT}")
         columns = {f"c{number}": "VARCHAR" for number in range(len(header))}
         rows = self._connection.read_csv(
             str(path), header=True, skiprows=options.header_row - 1, sep=options.delimiter,

@@ -19,7 +19,7 @@ from etl.canonical import SOURCE_ROW
 from etl.distinct import cell_texts
 from etl.errors import DeliveryRejected
 from etl.extract.headers import as_named
-from etl.mapping import ReaderOptions
+from etl.mapping import HEADER_ROW_HINT, ReaderOptions
 
 
 def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
@@ -41,8 +41,7 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
     names = [_text(cell) or "" for cell in (rows[above] if above < len(rows) else [])]
     if not any(names):
         raise DeliveryRejected(f"{path}[{name}]: row {options.header_row} is no header (it "
-                               "is empty); if the sheet's header is further down, say on "
-                               "which row in the site mapping's reader (header_row)")
+                               f"is empty); {HEADER_ROW_HINT}")
     header = as_named(names, named, f"{path}[{name}]")
     body = pd.DataFrame(rows[above + 1:], dtype=object)  # short rows padded with None
     body = body.reindex(columns=range(max(len(header), body.shape[1])), fill_value="")

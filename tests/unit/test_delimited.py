@@ -267,8 +267,8 @@ def test_a_header_further_down_is_read_where_the_mapping_says(tmp_path: Path, en
     with pytest.raises(DeliveryRejected, match="line 9: not the header's 2 fields: '4;e;f'"):
         read_file(path, options)
     with pytest.raises(DeliveryRejected, match="line 3 is no header \\(it is empty\\); if the "
-                                               "file's header is further down, say on which "
-                                               "line in the site mapping's reader"):
+                                               "header is further down, say on which row in "
+                                               "the site mapping's reader"):
         read_file(path, ReaderOptions(delimiter=";", header_row=3))
     path.write_bytes(end.join(["Laboratorium PRRT", 'gemaakt op;"2024-06-01', *lines[2:]]
                               ).encode("utf-8"))  # DuckDB read no rows

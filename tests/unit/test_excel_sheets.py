@@ -55,6 +55,6 @@ def test_a_header_further_down_is_read_where_the_mapping_says(tmp_path):
     frame = read_sheet(path, ReaderOptions(header_row=4), "Labor")
     assert frame.values.tolist() == [["1", "7", 5], ["2", "8", 7]]
     with pytest.raises(DeliveryRejected, match=r"export\.xlsx\[Labor\]: row 3 is no header "
-                                               r"\(it is empty\); if the sheet's header is "
-                                               r"further down, say on which row"):
+                                               r"\(it is empty\); if the header is further "
+                                               r"down, say on which row"):
         read_sheet(path, ReaderOptions(header_row=3), "Labor")
