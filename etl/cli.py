@@ -53,11 +53,22 @@ app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Create, migrate and check the warehouse schema (Alembic).",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
-# What is printed is data (messages naming cells, sheets ``Export.xlsx[labor]``, regular
-# expressions ``[a-z]+``), never markup, which dropped such brackets or failed on
-# ``[/...]``; and a line is never broken at 80 columns where no terminal is (a log).
-err = Console(stderr=True, markup=False, soft_wrap=True)
-out = Console(markup=False, soft_wrap=True)
+UNLIMITED_WIDTH = 10_000
+
+
+def _console(**options) -> Console:
+    """What is printed is data (messages naming cells, sheets ``Export.xlsx[labor]``,
+    regular expressions ``[a-z]+``), never markup, which dropped such brackets or failed
+    on ``[/...]``. Where no terminal is (a log, a pipe), nothing is broken or cut at 80
+    columns: a table's cells (run ids, paths) were cut short with an ellipsis."""
+    console = Console(markup=False, soft_wrap=True, **options)
+    if not console.is_terminal:
+        console.width = UNLIMITED_WIDTH
+    return console
+
+
+err = _console(stderr=True)
+out = _console()
 
 
 def reflowed(help_text: str) -> str:
