@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Column, Date, Float, Integer, Numeric, Table
+from sqlalchemy import Column, Date, Float, Integer, Numeric, Table
 
 from etl.distinct import by_code, per_distinct
 from etl.mapping import ISO8601, Extract, FieldMap, SiteMapping
@@ -133,7 +133,8 @@ def map_extract(source: pd.DataFrame, extract: Extract, mapping: SiteMapping, ke
 def constant_problems(mapping: SiteMapping, today: date) -> list[str]:
     """What is wrong with the mapping's constants, each read as a cell of a column is
     (code list, pattern, date or number, unit, plausibility range) and held to its
-    field's canonical codes as gate 1 holds it: a wrong constant (``instrument:
+    field's canonical codes as gate 1 holds it (a code list's values, yes/no ones too,
+    are checked by ``SiteMapping._code_list_problems``): a wrong constant (``instrument:
     {constant: qlq30, codes: instrument}``) is the same in every row, so it quarantined
     every row, or failed gate 1, night after night. A value whose unit is read per row
     (``unit_column``) is judged with the rows."""
@@ -151,21 +152,12 @@ def constant_problems(mapping: SiteMapping, today: date) -> list[str]:
             found = [f"{issue.reason_code}: {issue.message}"
                      for issue in context.issues.frame().itertuples()]
             value = context.out[name].iloc[0] if name in context.out else None
-            allowed = _canonical_values(table.c[name])
-            if not found and allowed is not None and value is not None and value not in allowed:
-                found.append(f"{value!r} is not one of {sorted(allowed, key=str)}")
+            codes = table.c[name].info.get("vocabulary")  # a code list's values are checked
+            if not found and codes and value is not None and value not in vocabulary(codes):
+                found.append(f"{value!r} is not one of {sorted(vocabulary(codes))}")
             problems += [f"{where}.{name}: constant {spec.constant!r}: {problem}"
                          for problem in found]
     return problems
-
-
-def _canonical_values(column: Column) -> frozenset | None:
-    """The values gate 1 allows a coded field (``expectations/rules.py``); None: any."""
-    if isinstance(column.type, Boolean):
-        return frozenset({True, False})
-    if "vocabulary" in column.info:
-        return vocabulary(column.info["vocabulary"])
-    return None
 
 
 def _imputation_notes(imputed: pd.Series) -> pd.Series:

@@ -24,6 +24,7 @@ from etl.extract.shape import attach, select_rows, skip_and_unpivot, unit_column
 from etl.fingerprint import content_values, with_fingerprints
 from etl.inbox import Delivery
 from etl.mapping import (
+    HEADER_ROW_FAMILIES,
     HEADER_ROW_HINT,
     Extract,
     LoadedMapping,
@@ -110,7 +111,7 @@ def extract_delivery(loaded: LoadedMapping, delivery: Delivery, key: bytes) -> E
 def _header_row_hint(mapping: SiteMapping) -> str:
     """What to say when the header holds none of the columns an extract needs: a title
     above the header (a new centre's first delivery) reads as one."""
-    if mapping.format not in ("delimited", "excel"):
+    if mapping.format not in HEADER_ROW_FAMILIES:
         return ""
     return f"; none is on row {mapping.reader.header_row}: {HEADER_ROW_HINT}"
 

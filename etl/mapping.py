@@ -175,6 +175,7 @@ class Extract(Strict):
 
 HEADER_ROW_HINT = ("if the header is further down, say on which row in the site mapping's "
                    "reader (header_row)")  # a title above the header: a new centre's export
+HEADER_ROW_FAMILIES = ("delimited", "excel")  # REDCap and SDTM write their header first
 
 
 class ReaderOptions(Strict):
@@ -307,7 +308,7 @@ class SiteMapping(Strict):
         problems: list[str] = []
         if self.format == "redcap" and not self.reader.dictionary:
             problems.append("reader.dictionary: a REDCap mapping names its data dictionary file")
-        if self.reader.header_row != 1 and self.format not in ("delimited", "excel"):
+        if self.reader.header_row != 1 and self.format not in HEADER_ROW_FAMILIES:
             problems.append(f"reader.header_row: a {self.format} export has its header "
                             "first; 'header_row' applies to delimited text and Excel")
         problems += [p for name, codes in self.codes.items()

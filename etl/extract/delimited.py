@@ -210,9 +210,9 @@ class DelimitedTable:
         returns an empty line as an empty record. Counting the lines takes ~0.1 s for a
         file of 200 MB, reading it again seconds."""
         if self._numbers is None:
-            first = self._options.header_row + 1
-            if _lines(self._readable) == first - 1 + self._rows:
-                self._numbers = np.arange(first, first + self._rows)
+            header_row = self._options.header_row
+            if _lines(self._readable) == header_row + self._rows:
+                self._numbers = np.arange(header_row + 1, header_row + 1 + self._rows)
             else:
                 self._numbers = self._guarded(self._rows_read_again)
         return self._numbers
@@ -233,12 +233,12 @@ class DelimitedTable:
         record, and DuckDB then read no rows at all, so it is refused by its line."""
         quote = self._options.quote
         for number in range(1, self._options.header_row):
-            line = text.readline()
+            line = text.readline().rstrip("\r\n")
             if line.count(quote) % 2:
                 raise DeliveryRejected(
                     f"{self._path}: line {number}, above the header (line "
                     f"{self._options.header_row}), opens a quote it does not close: "
-                    f"{line.rstrip(chr(13) + chr(10))[:200]!r}")
+                    f"{line[:200]!r}")
         return csv.reader(text, delimiter=self._options.delimiter, quotechar=quote)
 
     def _cell(self, name: str) -> str:
