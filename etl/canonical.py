@@ -410,6 +410,14 @@ def _parse_iso8601(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, partial.where(parsed.notna(), None)
 
 
+def written_number(value: float, decimal_mark: str) -> str:
+    """A number cell (Excel, SAS) as text the centre could have written: whole numbers
+    without ``.0`` (an id typed as a number keeps its pseudonym), others in their shortest
+    exact form with the centre's decimal mark. The cell holds no mark of its own, and
+    ``1.125`` read with a decimal comma is 1125 (``_decimal_point_text``)."""
+    return str(int(value)) if value.is_integer() else repr(value).replace(".", decimal_mark)
+
+
 def _to_number(text: pd.Series, decimal_mark: str) -> pd.Series:
     return per_distinct(text, lambda distinct: pd.to_numeric(
         _decimal_point_text(distinct, decimal_mark), errors="coerce"))

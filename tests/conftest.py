@@ -8,10 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from etl import db
 from etl.config import Settings
-from etl.mapping import content_columns, load_all_mappings, raw_table_names
+from etl.mapping import PACKAGED_SITES_DIR, content_columns, load_all_mappings, raw_table_names
 from etl.pipeline import load_deliveries
 from etl.runs import start_run
 from models.base import metadata
@@ -89,6 +90,23 @@ def copy_samples(settings: Settings, *sites: str) -> None:
         (shutil.copytree if sample.is_dir() else shutil.copy)(sample, settings.inbox / sample.name)
 
 
+def with_reader_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sites: tuple[str, ...],
+                        **options: object) -> Settings:
+    """A second PRRT_HOME holding the samples of ``sites``, read through their packaged
+    mappings with these ``reader`` options (written to PRRT_SITES_DIR)."""
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    for site in sites:
+        mapping = yaml.safe_load((PACKAGED_SITES_DIR / f"{site.lower()}.yml").read_text())
+        mapping.setdefault("reader", {}).update(options)
+        (folder / f"{site.lower()}.yml").write_text(yaml.safe_dump(mapping, allow_unicode=True))
+    monkeypatch.setenv("PRRT_HOME", str(tmp_path / "with_reader_options"))
+    monkeypatch.setenv("PRRT_SITES_DIR", str(folder))
+    settings = Settings.from_env()
+    copy_samples(settings, *sites)
+    return settings
+
+
 def raw_records(connection, site: str, compared=lambda column: True) -> dict[str, list[tuple]]:
     """Each raw table's records of a centre, sorted: the ``compared`` content columns,
     floats to nine decimals (a unit conversion's last bits)."""
@@ -103,9 +121,11 @@ def raw_records(connection, site: str, compared=lambda column: True) -> dict[str
     return per_table
 
 
-def loaded_records(settings: Settings, sites: tuple[str, ...]) -> dict[str, tuple[list, dict]]:
+def loaded_records(settings: Settings, sites: tuple[str, ...], compared=lambda column: True
+                   ) -> dict[str, tuple[list, dict]]:
     """Load the inbox, where a delivery of each of ``sites`` must load; per centre the
-    per-file accounting and each raw table's records (``raw_records``)."""
+    per-file accounting and each raw table's records (``raw_records`` of the ``compared``
+    columns)."""
     with db.connect(settings) as connection:
         db.upgrade(connection)
         reports = load_deliveries(connection, settings, start_run(connection, "test"),
@@ -114,5 +134,5 @@ def loaded_records(settings: Settings, sites: tuple[str, ...]) -> dict[str, tupl
             r.message for r in reports]
         return {r.delivery.site: ([(f.file_name, f.table, f.rows_read, f.rows_loaded,
                                     f.rows_skipped, f.rows_quarantined) for f in r.files],
-                                  raw_records(connection, r.delivery.site))
+                                  raw_records(connection, r.delivery.site, compared))
                 for r in reports}

@@ -3,19 +3,19 @@ mapping's ``header_row``).
 
 Read with python-calamine (about eight times faster than openpyxl on large sheets).
 Cells come back typed; they are turned into the same text the other readers produce,
-so one mapper serves every family: whole numbers without ``.0`` (so an id typed as a
-number keeps its pseudonym), other numbers in their shortest exact form with a ``.``,
+so one mapper serves every family: numbers as ``canonical.written_number`` writes them,
 date cells as ISO 8601 (``2021-03-24``, with the time when there is one).
 """
 
 from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
-from etl.canonical import SOURCE_ROW
+from etl.canonical import SOURCE_ROW, written_number
 from etl.distinct import cell_texts
 from etl.errors import DeliveryRejected
 from etl.extract.headers import as_named
@@ -38,7 +38,8 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
     if not rows:
         raise DeliveryRejected(f"{path}[{sheet}]: the worksheet is empty (no header row)")
     above = options.header_row - 1  # rows above the header: a title, the export's date
-    names = [_text(cell) or "" for cell in (rows[above] if above < len(rows) else [])]
+    text = partial(_text, decimal_mark=options.decimal)
+    names = [text(cell) or "" for cell in (rows[above] if above < len(rows) else [])]
     if not any(names):
         raise DeliveryRejected(f"{path}[{name}]: row {options.header_row} is no header (it "
                                f"is empty); {HEADER_ROW_HINT}")
@@ -49,7 +50,7 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
     columns = {}
     for index, column in enumerate(header):
         if column:
-            columns[column] = cell_texts(body[index], _text, missing)
+            columns[column] = cell_texts(body[index], text, missing)
     frame = pd.DataFrame(columns, index=range(len(body)))
     frame[SOURCE_ROW] = range(above + 2, above + 2 + len(body))  # the sheet's row numbers
     return _without_blank_rows(frame)
@@ -70,13 +71,13 @@ def _worksheet(path: Path, names: list[str], sheet: str | None) -> str:
     raise DeliveryRejected(f"{path}: no worksheet {sheet!r} (found: {', '.join(names)})")
 
 
-def _text(cell: object) -> str | None:
+def _text(cell: object, decimal_mark: str) -> str | None:
     if cell is None or cell == "":
         return None
     if isinstance(cell, bool):
         return "true" if cell else "false"
     if isinstance(cell, float):
-        return str(int(cell)) if cell.is_integer() else repr(cell)
+        return written_number(cell, decimal_mark)
     if isinstance(cell, datetime):
         return cell.date().isoformat() if cell.time() == time() else cell.isoformat()
     if isinstance(cell, date):

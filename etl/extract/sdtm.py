@@ -1,8 +1,8 @@
 """CDISC SDTM datasets in SAS transport (XPORT v5) files, one per domain.
 
-Read with ``etl.extract.xport``. Numeric variables become text without a trailing ``.0``
-when whole (``EXSEQ`` 1.0 -> ``1``), character variables are decoded in the mapping's
-encoding and stripped, blanks become missing.
+Read with ``etl.extract.xport``. Numeric variables become text as
+``canonical.written_number`` writes them (``EXSEQ`` 1.0 -> ``1``), character variables
+are decoded in the mapping's encoding and stripped, blanks become missing.
 ``source_row`` is the record number in the dataset (1 = first record). SUPPQUAL
 datasets (``supplemental:`` in a mapping) are pivoted, one column per ``QNAM``, and
 joined to their parent domain by subject and, for record-level qualifiers, by the
@@ -10,12 +10,13 @@ joined to their parent domain by subject and, for record-level qualifiers, by th
 """
 
 from collections.abc import Collection
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from etl.canonical import SOURCE_ROW
+from etl.canonical import SOURCE_ROW, written_number
 from etl.distinct import cell_texts, fixed_width_texts
 from etl.errors import DeliveryRejected
 from etl.extract.headers import as_named
@@ -39,7 +40,8 @@ def read_dataset(path: Path, options: ReaderOptions, named: Collection[str] = ()
     records = len(variables[0].values) if variables else 0
     names = as_named([variable.name for variable in variables], named, path)
     frame = pd.DataFrame({
-        name: (cell_texts(pd.Series(variable.values), _number_text, missing)
+        name: (cell_texts(pd.Series(variable.values),
+                          partial(_number_text, decimal_mark=options.decimal), missing)
                         if variable.is_numeric else
                         _character_texts(path, variable, options.encoding, missing))
         for name, variable in zip(names, variables, strict=True)}, index=range(records))
@@ -47,10 +49,10 @@ def read_dataset(path: Path, options: ReaderOptions, named: Collection[str] = ()
     return frame
 
 
-def _number_text(value: float) -> str | None:
+def _number_text(value: float, decimal_mark: str) -> str | None:
     if value is None or np.isnan(value):
         return None
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return written_number(float(value), decimal_mark)
 
 
 def _character_texts(path: Path, variable: Variable, encoding: str,

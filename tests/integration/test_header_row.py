@@ -4,12 +4,9 @@ title loads, with the same accounting; each record's row is the row it is on."""
 
 from pathlib import Path
 
-import yaml
-
 from etl import db
 from etl.config import Settings
-from etl.mapping import PACKAGED_SITES_DIR
-from tests.conftest import SAMPLES, copy_samples, loaded_records
+from tests.conftest import SAMPLES, copy_samples, loaded_records, with_reader_options
 
 CENTRES = ("ROT", "BBK")
 TITLE = 2  # rows above the header: a title and the export's date
@@ -34,13 +31,6 @@ def titled_bbk(path: Path) -> None:
 TITLED = {"ROT": titled_rot, "BBK": titled_bbk}
 
 
-def with_header_row(site: str, folder: Path) -> None:
-    """The packaged mapping of ``site`` with ``reader.header_row`` below the title."""
-    mapping = yaml.safe_load((PACKAGED_SITES_DIR / f"{site.lower()}.yml").read_text())
-    mapping.setdefault("reader", {})["header_row"] = TITLE + 1
-    (folder / f"{site.lower()}.yml").write_text(yaml.safe_dump(mapping, allow_unicode=True))
-
-
 def lab_rows(settings: Settings) -> dict[str, list[int]]:
     """Per centre, the rows its lab results are on."""
     with db.connect(settings) as connection:
@@ -53,15 +43,9 @@ def test_a_title_above_every_header_loads_the_same_records(settings, tmp_path, m
     copy_samples(settings, *CENTRES)
     as_sent, rows_as_sent = loaded_records(settings, CENTRES), lab_rows(settings)
 
-    sites = tmp_path / "sites"
-    sites.mkdir()
-    monkeypatch.setenv("PRRT_HOME", str(tmp_path / "titled"))
-    monkeypatch.setenv("PRRT_SITES_DIR", str(sites))
-    titled = Settings.from_env()
-    copy_samples(titled, *CENTRES)
+    titled = with_reader_options(tmp_path, monkeypatch, CENTRES, header_row=TITLE + 1)
     for site in CENTRES:
         TITLED[site](titled.inbox / SAMPLES[site])
-        with_header_row(site, sites)
     assert loaded_records(titled, CENTRES) == as_sent
     assert lab_rows(titled) == {site: [row + TITLE for row in rows]
                                 for site, rows in rows_as_sent.items()}
