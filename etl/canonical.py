@@ -35,7 +35,9 @@ UNIT_ID = "unit_id"  # one unit of row accounting (a source row, or one cell of 
 ISSUE_COLUMNS = [SOURCE_ROW, UNIT_ID, "reason_code", "column_name", "source_value", "message"]
 QUALIFIERS = ("<=", ">=", "<", ">", "≤", "≥")
 FULL_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
-ISO_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:T.*)?$")
+ISO_DATE = re.compile(  # a time after a T (SDTM), or after a blank (REDCap, SQL exports)
+    r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
+    r"(?:T.*| \d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$")
 CHECKBOX_TICKS = {"1": True, "0": False}
 GROUPED_DIGITS = {  # decimal mark -> a number with thousands grouped by the other mark
     ",": r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?", ".": r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?"}

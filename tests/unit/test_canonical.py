@@ -160,6 +160,21 @@ def test_partial_iso_dates_are_quarantined_unless_the_mapping_completes_them():
         "", "onset_date=day", "onset_date=month_day"]
 
 
+def test_an_iso_date_with_a_time_after_a_t_or_a_blank_is_its_day():
+    """REDCap writes a datetime field as ``2024-02-28 14:35``, SQL exports with seconds;
+    SDTM puts a ``T`` between. A blank followed by anything but a time is no date."""
+    sent = ["2024-02-28T14:35", "2024-02-28 14:35", "2024-02-28 9:05:59", "2024-02-28 14:35:00.5",
+            "2024-02 10:00", "2024-02-28 nachm.", "2024-02-28 14", "2024-02-28  14:35"]
+    source = frame(pid=[str(n) for n in range(len(sent))], d=sent, t=["Nausea"] * len(sent),
+                   g=["1"] * len(sent))
+    m, extract = extract_for("adverse_event", {
+        "onset_date": "d", "term": {"column": "t", "accept_canonical": True}, "grade": "g"})
+    result = map_extract(source, extract, m, b"k", EXPORT)
+    assert list(result.rows["onset_date"]) == [date(2024, 2, 28)] * 4
+    assert issues_of(result) == {(6, "partial_date", "d"), (7, "unparseable_date", "d"),
+                                 (8, "unparseable_date", "d"), (9, "unparseable_date", "d")}
+
+
 def test_canonical_terms_pass_and_unknown_terms_are_quarantined():
     m, extract = extract_for("adverse_event", {
         "onset_date": "d", "term": {"column": "t", "accept_canonical": True}, "grade": "g"})
