@@ -39,8 +39,11 @@ ISO_DATE = re.compile(  # a time after a T (SDTM), or after a blank (REDCap, SQL
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
     r"(?:T.*| \d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$")
 CHECKBOX_TICKS = {"1": True, "0": False}
-GROUPED_DIGITS = {  # decimal mark -> a number with thousands grouped by the other mark
-    ",": r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?", ".": r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?"}
+THOUSANDS = {  # decimal mark -> what may group digits by three: the other mark or a blank
+    mark: f"[{other} \u00a0\u202f]" for mark, other in ((",", "."), (".", ","))}  # (no-break)
+GROUPED_DIGITS = {  # decimal mark -> a number with thousands grouped, one separator throughout
+    mark: rf"[+-]?[1-9]\d{{0,2}}(?P<group>{THOUSANDS[mark]})\d{{3}}(?:(?P=group)\d{{3}})*"
+          rf"(?:{re.escape(mark)}\d*)?" for mark in THOUSANDS}
 
 
 @dataclass
@@ -430,12 +433,13 @@ def _decimal_point_text(text: pd.Series, decimal_mark: str) -> pd.Series:
 
     The other mark is a thousands separator where it groups digits by three (``1.250``
     and ``1.250,5`` with a decimal comma are 1250 and 1250.5, not 1.25: a CgA of a
-    thousand read as one); elsewhere (``12.5`` with a decimal comma) it is left to mean
-    a decimal point, as it can mean nothing else."""
+    thousand read as one), and so is a blank (``1 250``, as Swedish or French systems
+    write, also a no-break space); elsewhere (``12.5`` with a decimal comma) the other
+    mark is left to mean a decimal point, as it can mean nothing else."""
     stripped = text.astype("string").str.strip()
     grouped = stripped.str.fullmatch(GROUPED_DIGITS[decimal_mark]).fillna(False)
-    separator = "." if decimal_mark == "," else ","
-    stripped = stripped.where(~grouped, stripped.str.replace(separator, "", regex=False))
+    stripped = stripped.where(~grouped, stripped.str.replace(THOUSANDS[decimal_mark], "",
+                                                             regex=True))
     if decimal_mark == ",":
         stripped = stripped.str.replace(",", ".", regex=False)
     return stripped

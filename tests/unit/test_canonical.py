@@ -279,10 +279,14 @@ def test_a_workbook_s_date_cells_are_read_beside_dates_typed_in_the_centre_s_for
 @pytest.mark.parametrize(("decimal", "sent", "expected"), [
     (".", ["1,250", "1,250.5", "12.5", "12,5"], [1250.0, 1250.5, 12.5, None]),
     (",", ["1.250", "1.250,5", "12,5", "1,250"], [1250.0, 1250.5, 12.5, 1.25]),
+    (",", ["1 250", "1\u00a0250,5", "1\u202f250\u202f000", "12 50"], [1250.0, 1250.5, 1250000.0,
+                                                                     None]),
+    (".", ["1 250.5", "1 250 000.5", "1 250,000", "1.250 000"], [1250.5, 1250000.5, None, None]),
 ])
 def test_lab_values_with_thousands_grouped_by_the_other_mark(decimal, sent, expected):
     """A CgA of 1,250 µg/L is 1250 (not 1.25, nor refused); '12,5' with a decimal point is
-    no number (quarantined), '1,250' with a decimal comma is 1.25."""
+    no number (quarantined), '1,250' with a decimal comma is 1.25; a blank groups thousands
+    too, but one number groups them one way throughout."""
     m = SiteMapping.model_validate({
         "site": "TST", "name": "t", "format": "delimited",
         "delivery": {"pattern": "TST_(?P<export_date>\\d{8})"}, "reader": {"decimal": decimal},
