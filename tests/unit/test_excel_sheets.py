@@ -58,3 +58,44 @@ def test_a_header_further_down_is_read_where_the_mapping_says(tmp_path):
                                                r"\(it is empty\); if the header is further "
                                                r"down, say on which row"):
         read_sheet(path, ReaderOptions(header_row=3), "Labor")
+
+
+def handmade_workbook(path, sheet_xml: str) -> None:
+    """A package as another writer makes it: a relative part name, cells without ``r``."""
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("xl/workbook.xml", (
+            f'<workbook xmlns="{main}" xmlns:r="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships"><sheets><sheet name="Labor" sheetId="1" '
+            'r:id="rId7"/></sheets></workbook>'))
+        package.writestr("xl/_rels/workbook.xml.rels", (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'relationships"><Relationship Id="rId7" Target="worksheets/blatt.xml" '
+            'Type="worksheet"/></Relationships>'))
+        package.writestr("xl/worksheets/blatt.xml", f'<worksheet xmlns="{main}"><sheetData>'
+                                                    f'{sheet_xml}</sheetData></worksheet>')
+
+
+def test_error_cells_are_found_by_reference_or_by_order(tmp_path):
+    from etl.extract.excel_errors import error_cells
+
+    path = tmp_path / "export.xlsx"
+    handmade_workbook(path, (
+        '<row r="2"><c r="B2" s="1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+        '<row><c><v>1</v></c><c t="e"><v>#N/A</v></c><c r="AA3" t="e"/></row>'))
+    assert error_cells(path, "Labor") == {(2, 2): "#DIV/0!", (3, 2): "#N/A", (3, 27): "#ERROR"}
+    assert error_cells(path, "Therapie") == {}
+    handmade_workbook(path, '<row r="2"><c r="B2" t="n"><v>1</v></c></row>')
+    assert error_cells(path, "Labor") == {}
+
+
+def test_an_error_cell_is_found_wherever_the_reads_split_the_xml(tmp_path, monkeypatch):
+    from etl.extract import excel_errors
+
+    path = tmp_path / "export.xlsx"
+    handmade_workbook(path, '<row r="4"><c r="C4" t="e"><v>#REF!</v></c></row>')
+    for chunk in range(len(excel_errors.ERROR_TYPE), 200):
+        monkeypatch.setattr(excel_errors, "CHUNK", chunk)
+        assert excel_errors.error_cells(path, "Labor") == {(4, 3): "#REF!"}, chunk
