@@ -141,6 +141,9 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
         columns = unit_columns(header, extract, source.label, read)
         selected = (source.select(extract, columns) if related is None
                     else select_rows(related, extract, source.label, columns))
+        if source.decimal_marks:
+            selected = redcap.in_reader_marks(selected, source.decimal_marks,
+                                              mapping.reader.decimal)
         carries = (_form_rows_with_data(mapping, extract, source, selected, columns)
                    if extract.form and not extract.skip_empty else None)
         shaped = skip_and_unpivot(selected, extract, source.label, read, carries)

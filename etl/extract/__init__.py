@@ -34,6 +34,7 @@ class Source:
     loaded: pd.DataFrame | None = None
     table: delimited.DelimitedTable | None = None
     choices: dict[str, dict[str, str]] = field(default_factory=dict)  # REDCap dictionary
+    decimal_marks: dict[str, str] = field(default_factory=dict)  # its number fields' marks
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -155,8 +156,8 @@ def read_source(mapping: SiteMapping, delivery: Delivery, pattern: str | None,
     if mapping.format == "redcap" and pattern != mapping.reader.dictionary:
         dictionary = resolve_file(delivery, mapping.reader.dictionary)
         try:
-            source.choices = redcap.read_choices(file_path(delivery, dictionary),
-                                                 mapping.reader)
+            read = redcap.read_dictionary(file_path(delivery, dictionary), mapping.reader)
+            source.choices, source.decimal_marks = read.choices, read.decimal_marks
         except DeliveryRejected:
             source.close()
             raise

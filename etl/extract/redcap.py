@@ -12,8 +12,14 @@ The data dictionary is REDCap's own file, comma-separated whatever delimiter the
 were exported with (REDCap offers semicolon, tab and others for exports); a dictionary
 saved again with another delimiter is recognised by what follows its first column's
 name, ``Variable / Field Name``.
+
+A number field's decimal mark is its validation in the dictionary: REDCap offers
+``number`` (a point) and ``number_comma_decimal`` (a comma) and exports each value as it
+was entered, so one project can send both; a record's numbers are put in the mark the
+mapping reads (``in_reader_marks``), or ``1,125`` read with a point would be 1125.
 """
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -26,28 +32,57 @@ FIELD = "Variable / Field Name"
 FORM = "Form Name"
 FIELD_TYPE = "Field Type"
 CHOICES = "Choices, Calculations, OR Slider Labels"
+VALIDATION = "Text Validation Type OR Show Slider Number"
 FIXED_CHOICES = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 CHOICE_TYPES = ("radio", "dropdown", "checkbox")
 SYSTEM_PREFIX = "redcap_"  # REDCap reserves it for its own columns: event, repeat, group
 TICKED = "1"
 
 
-def read_choices(path: Path, options: ReaderOptions) -> dict[str, dict[str, str]]:
-    """Field -> {code: label} from the data dictionary, read in the centre's encoding."""
+@dataclass
+class DataDictionary:
+    """What a delivery's data dictionary says of its fields."""
+
+    choices: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> code -> label
+    decimal_marks: dict[str, str] = field(default_factory=dict)  # number field -> . or ,
+
+
+def read_dictionary(path: Path, options: ReaderOptions) -> DataDictionary:
+    """The dictionary's choices and number fields, read in the centre's encoding."""
     dictionary = delimited.read_file(path, options.model_copy(
         update={"delimiter": _dictionary_delimiter(path, options.encoding)}))
     missing = {FIELD, FIELD_TYPE, CHOICES} - set(dictionary.columns)
     if missing:
         raise DeliveryRejected(f"{path}: not a REDCap data dictionary; missing column(s) "
                                f"{', '.join(sorted(missing))}")
-    choices: dict[str, dict[str, str]] = {}
+    read = DataDictionary()
     rows = dictionary[[FIELD, FIELD_TYPE, CHOICES]].astype(object)
-    for field, field_type, text in rows.itertuples(index=False, name=None):
+    for name, field_type, text in rows.itertuples(index=False, name=None):
         if field_type in FIXED_CHOICES:
-            choices[field] = FIXED_CHOICES[field_type]
+            read.choices[name] = FIXED_CHOICES[field_type]
         elif field_type in CHOICE_TYPES and isinstance(text, str):
-            choices[field] = _parse_choices(path, field, text)
-    return choices
+            read.choices[name] = _parse_choices(path, name, text)
+    if VALIDATION in dictionary.columns:
+        for name, validation in dictionary[[FIELD, VALIDATION]].dropna().itertuples(
+                index=False, name=None):
+            if validation.startswith("number"):
+                read.decimal_marks[name] = "," if validation.endswith("comma_decimal") else "."
+    return read
+
+
+def in_reader_marks(rows: pd.DataFrame, decimal_marks: dict[str, str], reader_mark: str
+                    ) -> pd.DataFrame:
+    """``rows`` with each number field written in the ``reader_mark`` where the data
+    dictionary validates it with the other (validation lets no thousands separator in)."""
+    marks = {name.casefold(): mark for name, mark in decimal_marks.items()}
+    other = [c for c in rows.columns if marks.get(c.casefold(), reader_mark) != reader_mark]
+    if not other:
+        return rows
+    rows = rows.copy()
+    for column in other:
+        rows[column] = rows[column].str.replace(marks[column.casefold()], reader_mark,
+                                                regex=False)
+    return rows
 
 
 def _dictionary_delimiter(path: Path, encoding: str) -> str:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from etl.errors import DeliveryRejected
-from etl.extract.redcap import holds_data, read_choices
+from etl.extract.redcap import holds_data, read_dictionary
 from etl.mapping import ReaderOptions
 
 HEADER = ["Variable / Field Name", "Form Name", "Field Type", "Field Label",
@@ -35,7 +35,7 @@ def test_choices_are_read_with_the_dictionary_s_own_delimiter(tmp_path, text):
     path.write_text(text, encoding="utf-8")
     # the records export is semicolon-separated with decimal commas: not the dictionary's
     options = ReaderOptions(delimiter=";", decimal=",", dictionary="dictionary.csv")
-    assert read_choices(path, options) == EXPECTED
+    assert read_dictionary(path, options).choices == EXPECTED
 
 
 def test_a_file_that_is_not_a_dictionary_is_rejected_by_name(tmp_path):
@@ -43,7 +43,7 @@ def test_a_file_that_is_not_a_dictionary_is_rejected_by_name(tmp_path):
     path.write_text("field;form\nsex;demographics\n", encoding="utf-8")
     with pytest.raises(DeliveryRejected, match=r"dictionary\.csv: not a REDCap data "
                                                 r"dictionary; missing column\(s\) Choices"):
-        read_choices(path, ReaderOptions(dictionary="dictionary.csv"))
+        read_dictionary(path, ReaderOptions(dictionary="dictionary.csv"))
 
 
 def test_a_form_row_holds_data_when_a_field_is_filled_or_a_box_ticked():
