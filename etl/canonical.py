@@ -34,6 +34,7 @@ SOURCE_COLUMN = "source_column"  # per-row source column name, set when a wide f
 UNIT_ID = "unit_id"  # one unit of row accounting (a source row, or one cell of an unpivot)
 ISSUE_COLUMNS = [SOURCE_ROW, UNIT_ID, "reason_code", "column_name", "source_value", "message"]
 QUALIFIERS = ("<=", ">=", "<", ">", "≤", "≥")
+PERCENT_SIGN = r"\s*%$"  # after a percentage field's number
 FULL_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 ISO_DATE = re.compile(  # a time after a T (SDTM), or after a blank (REDCap, SQL exports)
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
@@ -277,6 +278,8 @@ def _map_field(context: FieldContext, column: Column, spec: FieldMap) -> None:
     if spec.qualifier:
         qualifier, text = _split_qualifier(text)
         out[spec.qualifier] = qualifier
+    if column.info.get("percentage"):
+        text = text.str.replace(PERCENT_SIGN, "", regex=True)  # 15 % is 15
 
     if "quantity" in column.info:
         _map_measurement(context, column, spec, text, label)

@@ -104,7 +104,8 @@ class Patient(RawRecord):
         String, info=coded("who_grade_source", "who_grades")
     )
     who_grade_source: Mapped[str | None] = mapped_column(String)
-    ki67_percent: Mapped[float | None] = mapped_column(Double, info={"source": "ki67_source"})
+    ki67_percent: Mapped[float | None] = mapped_column(
+        Double, info={"source": "ki67_source", "percentage": True})
     ki67_qualifier: Mapped[str | None] = mapped_column(String)
     ki67_source: Mapped[str | None] = mapped_column(String)
     krenning_score: Mapped[int | None] = mapped_column(SmallInteger)

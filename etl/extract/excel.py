@@ -5,7 +5,7 @@ Read with python-calamine (about eight times faster than openpyxl on large sheet
 Cells come back typed; they are turned into the same text the other readers produce,
 so one mapper serves every family: numbers as ``canonical.written_number`` writes them,
 date cells as ISO 8601 (``2021-03-24``, with the time when there is one), error cells
-as their error (``#N/A``: ``excel_errors``).
+and percentages as Excel shows them (``#N/A``, ``15%``: ``excel_shown``).
 """
 
 from collections.abc import Collection
@@ -19,7 +19,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from etl.canonical import SOURCE_ROW, written_number
 from etl.distinct import cell_texts
 from etl.errors import DeliveryRejected
-from etl.extract.excel_errors import error_cells
+from etl.extract.excel_shown import shown_cells
 from etl.extract.headers import as_named
 from etl.mapping import HEADER_ROW_HINT, ReaderOptions
 
@@ -37,8 +37,8 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
         rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (CalamineError, ValueError) as error:
         raise DeliveryRejected(f"{path}[{sheet}]: unreadable worksheet: {error}") from None
-    for (row, column), error in error_cells(path, name).items():
-        rows[row - 1][column - 1] = error  # calamine reads '' (from A1: skip_empty_area)
+    for (row, column), shown in shown_cells(path, name, options.decimal).items():
+        rows[row - 1][column - 1] = shown  # errors, percentages (from A1: skip_empty_area)
     if not rows:
         raise DeliveryRejected(f"{path}[{sheet}]: the worksheet is empty (no header row)")
     above = options.header_row - 1  # rows above the header: a title, the export's date

@@ -122,6 +122,20 @@ def test_ki67_written_below_detection_keeps_its_qualifier():
     assert list(rows["sex"].fillna("")) == ["female", "male", ""]
 
 
+def test_ki67_written_with_its_percent_sign_is_the_percentage():
+    """Pathology systems write '15 %'; a workbook shows a cell formatted as a
+    percentage as '15%' (the reader writes it so). A sign anywhere else is no number."""
+    sent = ["15%", "<2 %", "3,3%", "%15", "15%%"]
+    frame = pd.DataFrame({"pid": list("12345"), "sex": ["V"] * 5, "ki67": sent}).astype("string")
+    frame[SOURCE_ROW] = range(2, 7)
+    frame[UNIT_ID] = range(5)
+    result = run(frame, extract=1)
+    assert list(result.rows["ki67_percent"]) == [15.0, 2.0, 3.3]
+    assert list(result.rows["ki67_qualifier"].fillna("")) == ["", "<", ""]
+    assert list(result.rows["ki67_source"]) == sent[:3]
+    assert issues_of(result) == {(5, "invalid_number", "ki67"), (6, "invalid_number", "ki67")}
+
+
 def extract_for(table: str, fields: dict, **extra) -> tuple[SiteMapping, object]:
     m = SiteMapping.model_validate({
         "site": "TST", "name": "test centre", "format": "delimited",

@@ -60,42 +60,67 @@ def test_a_header_further_down_is_read_where_the_mapping_says(tmp_path):
         read_sheet(path, ReaderOptions(header_row=3), "Labor")
 
 
-def handmade_workbook(path, sheet_xml: str) -> None:
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STYLES = (  # cell formats 0: General, 1: 0%, 2: 0.0%, 3 and 4: a quoted or escaped % sign
+    f'<styleSheet xmlns="{MAIN}"><numFmts><numFmt numFmtId="164" formatCode="0.0%"/>'
+    '<numFmt numFmtId="165" formatCode="0&quot;%&quot;"/><numFmt numFmtId="166" '
+    'formatCode="0\\%"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="9"/>'
+    '<xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/></cellXfs></styleSheet>')
+
+
+def handmade_workbook(path, sheet_xml: str, styles: str | None = None) -> None:
     """A package as another writer makes it: a relative part name, cells without ``r``."""
     import zipfile
 
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     with zipfile.ZipFile(path, "w") as package:
         package.writestr("xl/workbook.xml", (
-            f'<workbook xmlns="{main}" xmlns:r="http://schemas.openxmlformats.org/'
+            f'<workbook xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/'
             'officeDocument/2006/relationships"><sheets><sheet name="Labor" sheetId="1" '
             'r:id="rId7"/></sheets></workbook>'))
         package.writestr("xl/_rels/workbook.xml.rels", (
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
             'relationships"><Relationship Id="rId7" Target="worksheets/blatt.xml" '
             'Type="worksheet"/></Relationships>'))
-        package.writestr("xl/worksheets/blatt.xml", f'<worksheet xmlns="{main}"><sheetData>'
+        package.writestr("xl/worksheets/blatt.xml", f'<worksheet xmlns="{MAIN}"><sheetData>'
                                                     f'{sheet_xml}</sheetData></worksheet>')
+        if styles:
+            package.writestr("xl/styles.xml", styles)
 
 
 def test_error_cells_are_found_by_reference_or_by_order(tmp_path):
-    from etl.extract.excel_errors import error_cells
+    from etl.extract.excel_shown import shown_cells
 
     path = tmp_path / "export.xlsx"
     handmade_workbook(path, (
         '<row r="2"><c r="B2" s="1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
         '<row><c><v>1</v></c><c t="e"><v>#N/A</v></c><c r="AA3" t="e"/></row>'))
-    assert error_cells(path, "Labor") == {(2, 2): "#DIV/0!", (3, 2): "#N/A", (3, 27): "#ERROR"}
-    assert error_cells(path, "Therapie") == {}
+    assert shown_cells(path, "Labor", ".") == {(2, 2): "#DIV/0!", (3, 2): "#N/A",
+                                               (3, 27): "#ERROR"}
+    assert shown_cells(path, "Therapie", ".") == {}
     handmade_workbook(path, '<row r="2"><c r="B2" t="n"><v>1</v></c></row>')
-    assert error_cells(path, "Labor") == {}
+    assert shown_cells(path, "Labor", ".") == {}
 
 
-def test_an_error_cell_is_found_wherever_the_reads_split_the_xml(tmp_path, monkeypatch):
-    from etl.extract import excel_errors
+def test_numbers_formatted_as_percentages_are_shown_as_percentages(tmp_path):
+    from etl.extract.excel_shown import shown_cells
 
     path = tmp_path / "export.xlsx"
-    handmade_workbook(path, '<row r="4"><c r="C4" t="e"><v>#REF!</v></c></row>')
-    for chunk in range(len(excel_errors.ERROR_TYPE), 200):
-        monkeypatch.setattr(excel_errors, "CHUNK", chunk)
-        assert excel_errors.error_cells(path, "Labor") == {(4, 3): "#REF!"}, chunk
+    cells = "".join(f'<c r="{column}2" s="{style}"><v>0.155</v></c>'
+                    for column, style in zip("ABCDE", range(5), strict=True))
+    handmade_workbook(path, f'<row r="2">{cells}<c r="F2" s="1" t="s"><v>3</v></c></row>',
+                      STYLES)
+    assert shown_cells(path, "Labor", ",") == {(2, 2): "15,5%", (2, 3): "15,5%"}
+    handmade_workbook(path, '<row r="2"><c r="A2" s="0"><v>0.155</v></c></row>', STYLES)
+    assert shown_cells(path, "Labor", ".") == {}
+
+
+def test_a_shown_cell_is_found_wherever_the_reads_split_the_xml(tmp_path, monkeypatch):
+    from etl.extract import excel_shown
+
+    path = tmp_path / "export.xlsx"
+    for cell, shown in [('<c r="C4" t="e"><v>#REF!</v></c>', "#REF!"),
+                        ('<c r="C4" s="2"><v>0.5</v></c>', "50%")]:
+        handmade_workbook(path, f'<row r="4">{cell}</row>', STYLES)
+        for chunk in range(len(excel_shown.ERROR_TYPE), 100):
+            monkeypatch.setattr(excel_shown, "CHUNK", chunk)
+            assert excel_shown.shown_cells(path, "Labor", ".") == {(4, 3): shown}, chunk
