@@ -37,10 +37,10 @@ def read_sheet(path: Path, options: ReaderOptions, sheet: str | None,
         rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (CalamineError, ValueError) as error:
         raise DeliveryRejected(f"{path}[{sheet}]: unreadable worksheet: {error}") from None
-    for (row, column), shown in shown_cells(path, name, options.decimal).items():
-        rows[row - 1][column - 1] = shown  # errors, percentages (from A1: skip_empty_area)
     if not rows:
         raise DeliveryRejected(f"{path}[{sheet}]: the worksheet is empty (no header row)")
+    for (row, column), shown in shown_cells(path, name, options.decimal).items():
+        rows[row - 1][column - 1] = shown  # rows begin at A1 (skip_empty_area=False)
     above = options.header_row - 1  # rows above the header: a title, the export's date
     text = partial(_text, decimal_mark=options.decimal)
     names = [text(cell) or "" for cell in (rows[above] if above < len(rows) else [])]
