@@ -137,18 +137,19 @@ def _extract_sources(loaded: LoadedMapping, delivery: Delivery, key: bytes,
                 f"{', '.join(missing)} (site mapping {loaded.path}); found: "
                 f"{', '.join(c for c in source.header.columns if c != SOURCE_ROW)}"
                 + (_header_row_hint(mapping) if len(missing) == len(required) else ""))
-        read = columns_read(header, extract, mapping, source.choices)
+        read = columns_read(header, extract, mapping, source.dictionary.choices)
         columns = unit_columns(header, extract, source.label, read)
         selected = (source.select(extract, columns) if related is None
                     else select_rows(related, extract, source.label, columns))
-        if source.decimal_marks:
-            selected = redcap.in_reader_marks(selected, source.decimal_marks,
+        if source.dictionary.decimal_marks:
+            selected = redcap.in_reader_marks(selected, source.dictionary.decimal_marks,
                                               mapping.reader.decimal)
         carries = (_form_rows_with_data(mapping, extract, source, selected, columns)
                    if extract.form and not extract.skip_empty else None)
         shaped = skip_and_unpivot(selected, extract, source.label, read, carries)
         claimed.setdefault(source.label, []).append(shaped.selected_rows)
-        mapped = map_extract(shaped.frame, extract, mapping, key, today, source.choices)
+        mapped = map_extract(shaped.frame, extract, mapping, key, today,
+                             source.dictionary.choices)
         rows, collapsed = (_collapse(extract.table, mapped.rows) if extract.collapse
                            else (mapped.rows, 0))
         rows[EXTRACT_NO] = number  # in place: the rows are this extract's own
@@ -183,7 +184,8 @@ def _form_rows_with_data(mapping: SiteMapping, extract: Extract, source: Source,
     """The rows of a REDCap form that hold data in the fields the extract reads (the
     others are skipped as empty: see ``redcap.holds_data``)."""
     patient = mapping.patient_id_column(extract)
-    checkboxes = [redcap.checkbox_column(source.choices, spec.checkbox, spec.option)
+    checkboxes = [redcap.checkbox_column(source.dictionary.choices, spec.checkbox,
+                                         spec.option)
                   for spec in extract.fields.values() if spec.checkbox]
     return redcap.holds_data(rows, [c for c in columns if c not in (SOURCE_ROW, patient)],
                              checkboxes)

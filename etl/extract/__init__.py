@@ -33,8 +33,7 @@ class Source:
     sha256: str
     loaded: pd.DataFrame | None = None
     table: delimited.DelimitedTable | None = None
-    choices: dict[str, dict[str, str]] = field(default_factory=dict)  # REDCap dictionary
-    decimal_marks: dict[str, str] = field(default_factory=dict)  # its number fields' marks
+    dictionary: redcap.DataDictionary = field(default_factory=redcap.DataDictionary)  # REDCap
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -156,8 +155,8 @@ def read_source(mapping: SiteMapping, delivery: Delivery, pattern: str | None,
     if mapping.format == "redcap" and pattern != mapping.reader.dictionary:
         dictionary = resolve_file(delivery, mapping.reader.dictionary)
         try:
-            read = redcap.read_dictionary(file_path(delivery, dictionary), mapping.reader)
-            source.choices, source.decimal_marks = read.choices, read.decimal_marks
+            source.dictionary = redcap.read_dictionary(file_path(delivery, dictionary),
+                                                       mapping.reader)
         except DeliveryRejected:
             source.close()
             raise
